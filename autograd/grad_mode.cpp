@@ -1,0 +1,14 @@
+#include "autograd/grad_mode.h"
+
+namespace pg::autograd {
+
+namespace {
+thread_local bool t_enabled = true;
+}
+
+bool grad_enabled() { return t_enabled; }
+void set_grad_enabled(bool enabled) { t_enabled = enabled; }
+NoGradGuard::NoGradGuard() : prev_(t_enabled) { t_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_enabled = prev_; }
+
+}  // namespace pg::autograd

@@ -1,0 +1,47 @@
+// Memory allocators. CPU: 64-byte aligned blocks. CUDA: a caching allocator with size-binned
+// free lists per stream (cudaMalloc/cudaFree in a training loop would serialise the GPU).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/cuda_context.h"
+
+namespace pg {
+
+// Alignment of every CPU block: one cache line, enough for AVX-512 loads.
+constexpr size_t kCpuAlignment = 64;
+
+void* cpu_allocate(size_t nbytes);
+void cpu_free(void* p);
+
+namespace cuda {
+
+struct AllocatorStats {
+  size_t allocated = 0;        // bytes handed out to tensors right now
+  size_t reserved = 0;         // bytes obtained from cudaMalloc (in use + cached)
+  size_t peak_allocated = 0;   // high-water mark of `allocated`
+  size_t peak_reserved = 0;    // high-water mark of `reserved`
+  uint64_t num_allocs = 0;     // allocation requests served
+  uint64_t num_cache_hits = 0; // requests served from a cached block
+  uint64_t num_device_mallocs = 0;  // cudaMalloc calls
+  uint64_t num_device_frees = 0;    // cudaFree calls
+};
+
+// Allocates `nbytes` on device `device` for use on `stream`. A freed block returns to the
+// pool of the stream it was allocated for and is reused only for that stream; work that
+// uses a block on another stream must be synchronised by the caller.
+void* caching_allocate(size_t nbytes, int device, StreamHandle stream);
+void caching_free(void* p);
+
+AllocatorStats allocator_stats();
+void reset_peak_stats();
+// Returns every cached (unused) block to the driver.
+void empty_cache();
+
+// The size a request is rounded to (exposed for tests): multiples of 512 B up to 1 MiB,
+// multiples of 128 KiB above.
+size_t round_allocation_size(size_t nbytes);
+
+}  // namespace cuda
+}  // namespace pg

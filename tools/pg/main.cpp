@@ -1,0 +1,24 @@
+// pg: the pointgrad command line. Each subcommand lives in its own file and registers itself
+// here; errors become one line on stderr and exit code 1.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "tools/pg/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"pg — pointgrad: point-cloud deep learning on CPU and CUDA"};
+  app.require_subcommand(1);
+  pg::cli::register_info(app);
+  pg::cli::register_demo(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pg: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
