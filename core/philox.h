@@ -34,7 +34,7 @@ PG_HD PG_INLINE void mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo)
   lo = static_cast<uint32_t>(p);
 }
 
-PG_HD PG_INLINE Counter round(const Counter& c, const Key& k) {
+PG_HD PG_INLINE Counter single_round(const Counter& c, const Key& k) {
   uint32_t hi0, lo0, hi1, lo1;
   mulhilo(kM0, c.v[0], hi0, lo0);
   mulhilo(kM1, c.v[2], hi1, lo1);
@@ -51,7 +51,7 @@ PG_HD PG_INLINE Counter philox4x32_10(Counter c, Key k) {
       k.v[0] += kW0;
       k.v[1] += kW1;
     }
-    c = round(c, k);
+    c = single_round(c, k);
   }
   return c;
 }

@@ -30,6 +30,10 @@ enum class ReduceOp : uint8_t {
 
 const char* reduce_name(ReduceOp op);
 
+// Strides that broadcast `t` (a reduced result of x over `dims`, keepdim or not) back over
+// `xshape`: t's strides on the kept dims, 0 on the reduced dims. Host helper (ops and kernels).
+Shape reduce_broadcast_strides(const Tensor& t, const Shape& xshape, const std::vector<int64_t>& dims);
+
 // Forward. `out` is required for Sum/Mean/LogSumExp; for Max/Min either `out` (values) or
 // `indices` (int64) may be undefined, not both.
 template <class Backend>

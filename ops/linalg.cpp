@@ -133,7 +133,7 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, double beta,
   g.batch = batch;
   g.beta = beta;
   // Shared B and row-stacked A: fold the batch into the rows of one GEMM.
-  if (batch > 1 && pb.bstride == 0 && !pa.mat.trans) {
+  if (batch > 1 && pb.bstride == 0 && !pa.mat.trans && batch * n <= INT_MAX) {
     if (pa.bstride == n * pa.mat.ld) {
       g.m = batch * n;
       g.batch = 1;

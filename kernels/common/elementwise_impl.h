@@ -119,43 +119,67 @@ Params<T> binary_params(double alpha, double beta) {
 
 template <class T>
 PG_HD PG_INLINE T m_exp(T x) {
-  if constexpr (std::is_same_v<T, float>) return ::expf(x); else return ::exp(x);
+  if constexpr (std::is_same_v<T, float>)
+    return ::expf(x);
+  else
+    return ::exp(x);
 }
 template <class T>
 PG_HD PG_INLINE T m_expm1(T x) {
-  if constexpr (std::is_same_v<T, float>) return ::expm1f(x); else return ::expm1(x);
+  if constexpr (std::is_same_v<T, float>)
+    return ::expm1f(x);
+  else
+    return ::expm1(x);
 }
 template <class T>
 PG_HD PG_INLINE T m_log(T x) {
-  if constexpr (std::is_same_v<T, float>) return ::logf(x); else return ::log(x);
+  if constexpr (std::is_same_v<T, float>)
+    return ::logf(x);
+  else
+    return ::log(x);
 }
 template <class T>
 PG_HD PG_INLINE T m_log1p(T x) {
-  if constexpr (std::is_same_v<T, float>) return ::log1pf(x); else return ::log1p(x);
+  if constexpr (std::is_same_v<T, float>)
+    return ::log1pf(x);
+  else
+    return ::log1p(x);
 }
 template <class T>
 PG_HD PG_INLINE T m_sqrt(T x) {
-  if constexpr (std::is_same_v<T, float>) return ::sqrtf(x); else return ::sqrt(x);
+  if constexpr (std::is_same_v<T, float>)
+    return ::sqrtf(x);
+  else
+    return ::sqrt(x);
 }
 template <class T>
 PG_HD PG_INLINE T m_tanh(T x) {
-  if constexpr (std::is_same_v<T, float>) return ::tanhf(x); else return ::tanh(x);
+  if constexpr (std::is_same_v<T, float>)
+    return ::tanhf(x);
+  else
+    return ::tanh(x);
 }
 template <class T>
 PG_HD PG_INLINE T m_pow(T x, T y) {
-  if constexpr (std::is_same_v<T, float>) return ::powf(x, y); else return ::pow(x, y);
+  if constexpr (std::is_same_v<T, float>)
+    return ::powf(x, y);
+  else
+    return ::pow(x, y);
 }
 template <class T>
 PG_HD PG_INLINE T m_fabs(T x) {
-  if constexpr (std::is_same_v<T, float>) return ::fabsf(x); else return ::fabs(x);
+  if constexpr (std::is_same_v<T, float>)
+    return ::fabsf(x);
+  else
+    return ::fabs(x);
 }
 
-// 1 / (1 + e^-x) without overflow: e^-|x| never exceeds 1.
+// 1 / (1 + e^-x) without overflow: e^-|x| never exceeds 1; for x < 0 it is e^x / (1 + e^x).
 template <class T>
 PG_HD PG_INLINE T stable_sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + m_exp(-x));
-  const T e = m_exp(x);
-  return e / (T(1) + e);
+  const T e = m_exp(-m_fabs(x));  // one exp, branch-free (vectorisable), NaN propagates
+  const T s = T(1) / (T(1) + e);
+  return x >= T(0) ? s : e * s;
 }
 
 template <class T>
@@ -176,9 +200,12 @@ PG_HD PG_INLINE T unary_op(T x, const Params<T>& p) {
   } else if constexpr (OP == UnaryOp::Neg) {
     return static_cast<T>(-x);
   } else if constexpr (OP == UnaryOp::Abs) {
-    if constexpr (std::is_floating_point_v<T>) return m_fabs(x);
-    else if constexpr (std::is_unsigned_v<T>) return x;
-    else return x < T(0) ? static_cast<T>(-x) : x;
+    if constexpr (std::is_floating_point_v<T>)
+      return m_fabs(x);
+    else if constexpr (std::is_unsigned_v<T>)
+      return x;
+    else
+      return x < T(0) ? static_cast<T>(-x) : x;
   } else if constexpr (OP == UnaryOp::Exp) {
     return m_exp(x);
   } else if constexpr (OP == UnaryOp::Log) {
@@ -186,8 +213,10 @@ PG_HD PG_INLINE T unary_op(T x, const Params<T>& p) {
   } else if constexpr (OP == UnaryOp::Sqrt) {
     return m_sqrt(x);
   } else if constexpr (OP == UnaryOp::Relu) {
-    if constexpr (std::is_unsigned_v<T>) return x;
-    else return x < T(0) ? T(0) : x;  // NaN propagates
+    if constexpr (std::is_unsigned_v<T>)
+      return x;
+    else
+      return x < T(0) ? T(0) : x;  // NaN propagates
   } else if constexpr (OP == UnaryOp::LeakyRelu) {
     return x > T(0) ? x : p.alpha * x;
   } else if constexpr (OP == UnaryOp::Selu) {
@@ -244,11 +273,15 @@ PG_HD PG_INLINE T binary_op(T a, T b, const Params<T>& p) {
   } else if constexpr (OP == BinaryOp::Pow) {
     return m_pow(a, b);
   } else if constexpr (OP == BinaryOp::Maximum) {
-    if constexpr (std::is_floating_point_v<T>) return (a > b || a != a) ? a : b;  // NaN propagates
-    else return a > b ? a : b;
+    if constexpr (std::is_floating_point_v<T>)
+      return (a > b || a != a) ? a : b;  // NaN propagates
+    else
+      return a > b ? a : b;
   } else if constexpr (OP == BinaryOp::Minimum) {
-    if constexpr (std::is_floating_point_v<T>) return (a < b || a != a) ? a : b;
-    else return a < b ? a : b;
+    if constexpr (std::is_floating_point_v<T>)
+      return (a < b || a != a) ? a : b;
+    else
+      return a < b ? a : b;
   } else if constexpr (OP == BinaryOp::ReluBackward) {
     return b > T(0) ? a : T(0);
   } else if constexpr (OP == BinaryOp::LeakyReluBackward) {
@@ -270,13 +303,20 @@ PG_HD PG_INLINE T binary_op(T a, T b, const Params<T>& p) {
 
 template <BinaryOp OP, class T>
 PG_HD PG_INLINE bool compare_op(T a, T b) {
-  if constexpr (OP == BinaryOp::Eq) return a == b;
-  else if constexpr (OP == BinaryOp::Ne) return a != b;
-  else if constexpr (OP == BinaryOp::Lt) return a < b;
-  else if constexpr (OP == BinaryOp::Le) return a <= b;
-  else if constexpr (OP == BinaryOp::Gt) return a > b;
-  else if constexpr (OP == BinaryOp::Ge) return a >= b;
-  else return false;  // unreachable: not a comparison
+  if constexpr (OP == BinaryOp::Eq)
+    return a == b;
+  else if constexpr (OP == BinaryOp::Ne)
+    return a != b;
+  else if constexpr (OP == BinaryOp::Lt)
+    return a < b;
+  else if constexpr (OP == BinaryOp::Le)
+    return a <= b;
+  else if constexpr (OP == BinaryOp::Gt)
+    return a > b;
+  else if constexpr (OP == BinaryOp::Ge)
+    return a >= b;
+  else
+    return false;  // unreachable: not a comparison
 }
 
 // ---- the same expressions with a runtime op ----
@@ -342,13 +382,20 @@ PG_HD PG_INLINE T binary_apply(BinaryOp op, T a, T b, const Params<T>& p) {
 template <class T>
 PG_HD PG_INLINE bool compare_apply(BinaryOp op, T a, T b) {
   switch (op) {
-    case BinaryOp::Eq: return compare_op<BinaryOp::Eq>(a, b);
-    case BinaryOp::Ne: return compare_op<BinaryOp::Ne>(a, b);
-    case BinaryOp::Lt: return compare_op<BinaryOp::Lt>(a, b);
-    case BinaryOp::Le: return compare_op<BinaryOp::Le>(a, b);
-    case BinaryOp::Gt: return compare_op<BinaryOp::Gt>(a, b);
-    case BinaryOp::Ge: return compare_op<BinaryOp::Ge>(a, b);
-    default: return false;
+    case BinaryOp::Eq:
+      return compare_op<BinaryOp::Eq>(a, b);
+    case BinaryOp::Ne:
+      return compare_op<BinaryOp::Ne>(a, b);
+    case BinaryOp::Lt:
+      return compare_op<BinaryOp::Lt>(a, b);
+    case BinaryOp::Le:
+      return compare_op<BinaryOp::Le>(a, b);
+    case BinaryOp::Gt:
+      return compare_op<BinaryOp::Gt>(a, b);
+    case BinaryOp::Ge:
+      return compare_op<BinaryOp::Ge>(a, b);
+    default:
+      return false;
   }
 }
 
@@ -480,8 +527,7 @@ struct ClampBackwardStridedBody {
 
 inline void check_operand(const char* op, const Tensor& out, const Tensor& t, const char* what) {
   PG_CHECK(t.defined(), op, ": undefined ", what, " tensor");
-  PG_CHECK(t.device() == out.device(), op, ": ", what, " is on ", t.device(), " but the output is on ",
-           out.device());
+  PG_CHECK(t.device() == out.device(), op, ": ", what, " is on ", t.device(), " but the output is on ", out.device());
   broadcast_strides(t, out.shape(), op);  // throws when not broadcastable
 }
 
@@ -538,8 +584,7 @@ void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, do
   PG_CHECK(a.dtype() == b.dtype(), name, ": dtype mismatch: ", dtype_name(a.dtype()), " vs ", dtype_name(b.dtype()));
   const bool cmp = ew::binary_is_comparison(op);
   const DType want = cmp ? DType::b8 : a.dtype();
-  PG_CHECK(out.dtype() == want, name, ": output dtype ", dtype_name(out.dtype()), " (expected ", dtype_name(want),
-           ")");
+  PG_CHECK(out.dtype() == want, name, ": output dtype ", dtype_name(out.dtype()), " (expected ", dtype_name(want), ")");
   PG_CHECK(cmp || a.dtype() != DType::b8, name, ": dtype bool is not supported (expected a numeric dtype)");
   PG_CHECK(!ew::binary_float_only(op) || is_floating(a.dtype()), name, ": dtype ", dtype_name(a.dtype()),
            " is not supported (expected float32 or float64)");
@@ -586,8 +631,8 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
   ew::check_operand(name, out, a, "first input");
   ew::check_operand(name, out, b, "second input");
   PG_CHECK(cond.dtype() == DType::b8, name, ": the condition must be bool, got ", dtype_name(cond.dtype()));
-  PG_CHECK(a.dtype() == b.dtype() && out.dtype() == a.dtype(), name, ": dtype mismatch: ", dtype_name(a.dtype()),
-           ", ", dtype_name(b.dtype()), " -> ", dtype_name(out.dtype()));
+  PG_CHECK(a.dtype() == b.dtype() && out.dtype() == a.dtype(), name, ": dtype mismatch: ", dtype_name(a.dtype()), ", ",
+           dtype_name(b.dtype()), " -> ", dtype_name(out.dtype()));
   const int64_t n = out.numel();
   if (n == 0) return;
   if (ew::FastPath<Backend>::where(out, cond, a, b)) return;
@@ -599,10 +644,11 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
     if (ew::same_shape_contiguous(out, {&cond, &a, &b})) {
       parallel_for<Backend>(n, ew::WhereContigBody<T>{o, cp, ap, bp});
     } else {
-      const auto ix = make_indexer<4>(out.shape(),
-                                      {out.strides(), broadcast_strides(cond, out.shape(), name),
-                                       broadcast_strides(a, out.shape(), name), broadcast_strides(b, out.shape(), name)},
-                                      name);
+      const auto ix =
+          make_indexer<4>(out.shape(),
+                          {out.strides(), broadcast_strides(cond, out.shape(), name),
+                           broadcast_strides(a, out.shape(), name), broadcast_strides(b, out.shape(), name)},
+                          name);
       parallel_for<Backend>(n, ew::WhereStridedBody<T>{o, cp, ap, bp, ix});
     }
   });
@@ -614,8 +660,8 @@ void clamp_backward(const Tensor& out, const Tensor& g, const Tensor& x, double 
   PG_CHECK(out.defined(), name, ": undefined output tensor");
   ew::check_operand(name, out, g, "gradient");
   ew::check_operand(name, out, x, "input");
-  PG_CHECK(g.dtype() == x.dtype() && out.dtype() == x.dtype(), name, ": dtype mismatch: ", dtype_name(g.dtype()),
-           ", ", dtype_name(x.dtype()), " -> ", dtype_name(out.dtype()));
+  PG_CHECK(g.dtype() == x.dtype() && out.dtype() == x.dtype(), name, ": dtype mismatch: ", dtype_name(g.dtype()), ", ",
+           dtype_name(x.dtype()), " -> ", dtype_name(out.dtype()));
   const int64_t n = out.numel();
   if (n == 0) return;
   if (ew::FastPath<Backend>::clamp_backward(out, g, x, lo, hi)) return;
@@ -628,8 +674,8 @@ void clamp_backward(const Tensor& out, const Tensor& g, const Tensor& x, double 
       parallel_for<Backend>(n, ew::ClampBackwardContigBody<T>{o, gp, xp, tlo, thi});
     } else {
       const auto ix = make_indexer<3>(
-          out.shape(), {out.strides(), broadcast_strides(g, out.shape(), name), broadcast_strides(x, out.shape(), name)},
-          name);
+          out.shape(),
+          {out.strides(), broadcast_strides(g, out.shape(), name), broadcast_strides(x, out.shape(), name)}, name);
       parallel_for<Backend>(n, ew::ClampBackwardStridedBody<T>{o, gp, xp, tlo, thi, ix});
     }
   });

@@ -167,6 +167,7 @@ struct ReduceGeom {
   int64_t R = 0;
   StridedIndexer<1> outer;  // over x's non-reduced dims (row-major = output order)
   StridedIndexer<1> red;    // over x's reduced dims
+  int device = 0;           // CUDA device index of x (for workspaces)
 
   // Innermost stride of an indexer (0 when it has no dims).
   static int64_t inner_stride(const StridedIndexer<1>& ix) { return ix.ndim ? ix.strides[0][ix.ndim - 1] : 0; }
@@ -192,25 +193,6 @@ inline ReduceGeom make_reduce_geom(const Shape& shape, const Shape& strides, con
   g.outer = make_indexer<1>(osz, {ost}, op);
   g.red = make_indexer<1>(rsz, {rst}, op);
   return g;
-}
-
-// Strides that broadcast `t` (the reduced shape, keepdim or not) back over x's shape: the
-// reduced dims get stride 0.
-inline Shape broadcast_back_strides(const Tensor& t, const Shape& xshape, const std::vector<int64_t>& dims) {
-  const size_t nd = xshape.size();
-  std::vector<bool> reduced(nd, false);
-  for (int64_t d : dims) reduced[d] = true;
-  Shape st(nd, 0);
-  const bool keepdim = t.dim() == static_cast<int64_t>(nd);
-  size_t k = 0;
-  for (size_t d = 0; d < nd; ++d) {
-    if (keepdim) {
-      st[d] = reduced[d] ? 0 : t.strides()[d];
-    } else if (!reduced[d]) {
-      st[d] = t.strides()[k++];
-    }
-  }
-  return st;
 }
 
 // Executes one reducer over the geometry; specialised per backend.
@@ -260,7 +242,8 @@ template <class Backend>
 void reduce(ReduceOp op, const Tensor& out, const Tensor& indices, const Tensor& x, const std::vector<int64_t>& dims) {
   using namespace reduce_detail;
   const char* name = reduce_name(op);
-  const ReduceGeom g = make_reduce_geom(x.shape(), x.strides(), dims, name);
+  ReduceGeom g = make_reduce_geom(x.shape(), x.strides(), dims, name);
+  g.device = x.device().index;
   if (out.defined()) {
     PG_CHECK(out.is_contiguous() && out.numel() == g.n_out, name, ": internal error: bad output");
   }
@@ -324,7 +307,7 @@ void reduce_backward(ReduceOp op, const Tensor& grad_in, const Tensor& grad_out,
   for (int64_t d : dims) R *= x.shape()[d];
   dispatch_floating(x.dtype(), name, [&]<class T>() {
     const auto ix = make_indexer<3>(
-        x.shape(), {broadcast_back_strides(grad_out, x.shape(), dims), x.strides(), broadcast_back_strides(o, x.shape(), dims)},
+        x.shape(), {reduce_broadcast_strides(grad_out, x.shape(), dims), x.strides(), reduce_broadcast_strides(o, x.shape(), dims)},
         name);
     parallel_for<Backend>(n, MeanLseBackwardBody<T>{grad_in.data<T>(), grad_out.data<T>(), x.data<T>(), o.data<T>(), ix,
                                                     static_cast<T>(1.0 / static_cast<double>(R)), lse});

@@ -4,14 +4,14 @@
 // OpenBLAS itself (its thread count follows pg::cpu_num_threads()). A batch of tiny products
 // (m·n·k ≤ kTinyWork, e.g. 3×3 transforms per point cloud) runs a plain triple loop, one batch
 // entry per OpenMP iteration, because the per-call overhead of the library dominates there.
+#include "kernels/blas.h"
+
 #include <cblas.h>
 
 #include <algorithm>
 #include <atomic>
 #include <climits>
 #include <type_traits>
-
-#include "kernels/blas.h"
 
 namespace pg::kernels {
 
@@ -45,7 +45,9 @@ void tiny_gemm(const GemmBatch& g, const T* a, const T* b, T* c) {
   // Element strides of op(A) (m×k) and op(B) (k×n).
   const int64_t a_i = g.trans_a ? 1 : g.lda, a_l = g.trans_a ? g.lda : 1;
   const int64_t b_l = g.trans_b ? 1 : g.ldb, b_j = g.trans_b ? g.ldb : 1;
-  const int threads = static_cast<int>(std::min<int64_t>(cpu_num_threads(), g.batch));
+  // Threads only pay off with enough total work (same grain as parallel_for).
+  const bool parallel = g.batch * g.m * g.n * std::max<int64_t>(g.k, 1) >= 32768;
+  const int threads = parallel ? static_cast<int>(std::min<int64_t>(cpu_num_threads(), g.batch)) : 1;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t p = 0; p < g.batch; ++p) {
     const T* ap = a + p * g.stride_a;
@@ -101,9 +103,8 @@ void check_gemm_args(const GemmBatch& g, const char* op) {
   PG_CHECK(g.m >= 0 && g.n >= 0 && g.k >= 0 && g.batch >= 0, op, ": negative GEMM size (m=", g.m, ", n=", g.n,
            ", k=", g.k, ", batch=", g.batch, ")");
   const int64_t lim = INT_MAX;
-  PG_CHECK(g.m <= lim && g.n <= lim && g.k <= lim && g.batch <= lim && g.lda <= lim && g.ldb <= lim &&
-               g.ldc <= lim,
-           op, ": GEMM size too large for the BLAS int API (m=", g.m, ", n=", g.n, ", k=", g.k, ", batch=", g.batch,
+  PG_CHECK(g.m <= lim && g.n <= lim && g.k <= lim && g.batch <= lim && g.lda <= lim && g.ldb <= lim && g.ldc <= lim, op,
+           ": GEMM size too large for the BLAS int API (m=", g.m, ", n=", g.n, ", k=", g.k, ", batch=", g.batch,
            ", lda=", g.lda, ", ldb=", g.ldb, ", ldc=", g.ldc, ")");
   const int64_t a_cols = g.trans_a ? g.m : g.k;
   const int64_t b_cols = g.trans_b ? g.k : g.n;

@@ -29,6 +29,25 @@ const char* reduce_name(ReduceOp op) {
   return "reduce";
 }
 
+Shape reduce_broadcast_strides(const Tensor& t, const Shape& xshape, const std::vector<int64_t>& dims) {
+  const size_t nd = xshape.size();
+  std::vector<bool> reduced(nd, false);
+  for (int64_t d : dims) reduced[d] = true;
+  const bool keepdim = t.dim() == static_cast<int64_t>(nd);
+  PG_CHECK(keepdim || t.dim() == static_cast<int64_t>(nd - dims.size()),
+           "reduce: internal error: gradient of rank ", t.dim(), " for an input of rank ", nd);
+  Shape st(nd, 0);
+  size_t k = 0;
+  for (size_t d = 0; d < nd; ++d) {
+    if (keepdim) {
+      st[d] = reduced[d] ? 0 : t.strides()[d];
+    } else if (!reduced[d]) {
+      st[d] = t.strides()[k++];
+    }
+  }
+  return st;
+}
+
 namespace reduce_detail {
 
 namespace {
@@ -94,6 +113,7 @@ typename Red::acc_t reduce_row(const Red& red, const typename Red::in_t* base, c
     return red.combine(red.combine(a0, a1), red.combine(a2, a3));
   }
   A a = red.init();
+  if (r0 >= r1) return a;  // (an empty reduced dim may make Cursor divide by zero)
   Cursor c(rix, r0);
   for (int64_t r = r0; r < r1; ++r, c.next()) a = red.reduce(a, base[c.off], r);
   return a;
@@ -104,6 +124,7 @@ template <class Red>
 void reduce_tile(const Red& red, const typename Red::in_t* base, int64_t w, const StridedIndexer<1>& rix, int64_t r0,
                  int64_t r1, typename Red::acc_t* acc) {
   for (int64_t j = 0; j < w; ++j) acc[j] = red.init();
+  if (r0 >= r1) return;
   Cursor c(rix, r0);
   for (int64_t r = r0; r < r1; ++r, c.next()) {
     const typename Red::in_t* p = base + c.off;

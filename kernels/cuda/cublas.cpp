@@ -23,14 +23,14 @@ namespace pg::kernels {
 
 namespace {
 
-#define PG_CUBLAS_CHECK(call)                                                                          \
-  do {                                                                                                 \
-    cublasStatus_t pg_st_ = (call);                                                                    \
-    if (pg_st_ != CUBLAS_STATUS_SUCCESS) {                                                             \
-      ::pg::detail::throw_error(__FILE__, __LINE__, #call,                                             \
-                                ::pg::detail::concat("cuBLAS error ", cublasGetStatusName(pg_st_), ": ", \
-                                                     cublasGetStatusString(pg_st_)));                  \
-    }                                                                                                  \
+#define PG_CUBLAS_CHECK(call)                                                                                       \
+  do {                                                                                                              \
+    cublasStatus_t pg_st_ = (call);                                                                                 \
+    if (pg_st_ != CUBLAS_STATUS_SUCCESS) {                                                                          \
+      ::pg::detail::throw_error(                                                                                    \
+          __FILE__, __LINE__, #call,                                                                                \
+          ::pg::detail::concat("cuBLAS error ", cublasGetStatusName(pg_st_), ": ", cublasGetStatusString(pg_st_))); \
+    }                                                                                                               \
   } while (0)
 
 struct ThreadHandles {

@@ -1,6 +1,7 @@
 // Tape semantics: accumulation, no-grad, deep chains, freed tapes, in-place detection.
 #include <catch2/catch.hpp>
 
+#include "autograd/node.h"
 #include "test_util.h"
 
 using namespace pg;

@@ -1,6 +1,7 @@
 // Core tensor: dtypes, factories, views (strides/offsets after chains), copies, printing, errors.
 #include <catch2/catch.hpp>
 
+#include "core/cuda_context.h"
 #include "test_util.h"
 
 using namespace pg;

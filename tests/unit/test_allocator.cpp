@@ -1,0 +1,111 @@
+// Allocators: CPU alignment and zero-size blocks, the CUDA size rounding rule, and the CUDA
+// allocator entry points in a build or on a machine without a device.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/allocator.h"
+#include "core/tensor.h"
+
+namespace {
+
+bool aligned64(const void* p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; }
+
+}  // namespace
+
+TEST_CASE("cpu_allocate returns 64-byte aligned, writable blocks", "[allocator]") {
+  STATIC_REQUIRE(pg::kCpuAlignment == 64);
+  for (size_t n : {size_t{1}, size_t{3}, size_t{63}, size_t{64}, size_t{65}, size_t{100}, size_t{4096},
+                   size_t{1} << 20, (size_t{1} << 20) + 17}) {
+    INFO("nbytes " << n);
+    void* p = pg::cpu_allocate(n);
+    REQUIRE(p != nullptr);
+    REQUIRE(aligned64(p));
+    std::memset(p, 0xab, n);  // the whole request is usable (ASan checks the bounds)
+    REQUIRE(static_cast<unsigned char*>(p)[n - 1] == 0xab);
+    pg::cpu_free(p);
+  }
+  // Many live blocks at once are all aligned and distinct.
+  std::vector<void*> blocks;
+  for (int i = 0; i < 64; ++i) blocks.push_back(pg::cpu_allocate(static_cast<size_t>(8 * i + 1)));
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    REQUIRE(aligned64(blocks[i]));
+    for (size_t j = 0; j < i; ++j) REQUIRE(blocks[i] != blocks[j]);
+  }
+  for (void* p : blocks) pg::cpu_free(p);
+}
+
+TEST_CASE("zero-size CPU allocations and tensors", "[allocator]") {
+  REQUIRE(pg::cpu_allocate(0) == nullptr);
+  pg::cpu_free(nullptr);  // a no-op
+  pg::Tensor e = pg::empty({0, 5});
+  REQUIRE(e.numel() == 0);
+  REQUIRE(e.storage()->nbytes() == 0);
+  REQUIRE(e.raw_data() == nullptr);
+  // Tensor storage goes through the CPU allocator: element 0 is 64-byte aligned.
+  for (pg::DType dt : {pg::DType::f32, pg::DType::f64, pg::DType::u8, pg::DType::i64}) {
+    pg::Tensor t = pg::empty({3, 7}, dt);
+    REQUIRE(aligned64(t.raw_data()));
+    REQUIRE(t.storage()->nbytes() == static_cast<size_t>(21 * pg::dtype_size(dt)));
+  }
+}
+
+TEST_CASE("cuda::round_allocation_size: 512 B granules to 1 MiB, 128 KiB above", "[allocator]") {
+  using pg::cuda::round_allocation_size;
+  constexpr size_t KiB = 1024, MiB = 1024 * 1024;
+  REQUIRE(round_allocation_size(0) == 512);
+  REQUIRE(round_allocation_size(1) == 512);
+  REQUIRE(round_allocation_size(511) == 512);
+  REQUIRE(round_allocation_size(512) == 512);
+  REQUIRE(round_allocation_size(513) == 1024);
+  REQUIRE(round_allocation_size(4000) == 4096);
+  REQUIRE(round_allocation_size(MiB - 1) == MiB);
+  REQUIRE(round_allocation_size(MiB) == MiB);
+  REQUIRE(round_allocation_size(MiB + 1) == MiB + 128 * KiB);
+  REQUIRE(round_allocation_size(MiB + 128 * KiB) == MiB + 128 * KiB);
+  REQUIRE(round_allocation_size(3 * MiB + 1) == 3 * MiB + 128 * KiB);
+  REQUIRE(round_allocation_size(size_t{1} << 33) == size_t{1} << 33);
+  // Invariants over a sweep: never smaller than the request, granule-aligned, less than one
+  // granule of waste, monotone.
+  size_t prev = 0;
+  for (size_t n = 1; n <= 4 * MiB; n += 997) {
+    const size_t r = round_allocation_size(n);
+    const size_t granule = n <= MiB ? 512 : 128 * KiB;
+    REQUIRE(r >= n);
+    REQUIRE(r % granule == 0);
+    REQUIRE(r - n < granule);
+    REQUIRE(r >= prev);
+    prev = r;
+  }
+}
+
+TEST_CASE("CUDA allocator statistics and empty_cache are callable without a device", "[allocator]") {
+  pg::cuda::empty_cache();
+  pg::cuda::reset_peak_stats();
+  const pg::cuda::AllocatorStats s = pg::cuda::allocator_stats();
+  REQUIRE(s.allocated <= s.reserved);
+  REQUIRE(s.peak_allocated >= s.allocated);
+  REQUIRE(s.peak_reserved >= s.reserved);
+#if !PG_WITH_CUDA
+  // A CPU-only build never reserves device memory, and allocating raises a clear error.
+  REQUIRE(s.reserved == 0);
+  REQUIRE(s.num_allocs == 0);
+  REQUIRE(s.num_device_mallocs == 0);
+  bool threw = false;
+  try {
+    pg::cuda::caching_allocate(256, 0, nullptr);
+  } catch (const pg::Error& e) {
+    threw = std::string(e.what()).find("without CUDA") != std::string::npos;
+  }
+  REQUIRE(threw);
+#else
+  if (!pg::cuda::is_available()) {
+    // After empty_cache nothing is cached; without a device nothing was ever allocated.
+    REQUIRE(s.reserved == s.allocated);
+    REQUIRE(s.allocated == 0);
+  }
+#endif
+}
