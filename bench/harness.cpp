@@ -4,6 +4,8 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -83,6 +85,13 @@ std::string cpu_model() {
   return "unknown cpu";
 }
 
+double load_average_1min() {
+  std::ifstream f("/proc/loadavg");
+  double v = kNaN;
+  if (!(f >> v)) return kNaN;
+  return v;
+}
+
 #if PG_WITH_CUDA
 cudaStream_t current_cuda_stream() { return static_cast<cudaStream_t>(pg::cuda::current_stream()); }
 #endif
@@ -115,8 +124,12 @@ std::string host_name(Device device) {
 
 std::string shape_string(const std::vector<int64_t>& shape) {
   std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(shape[i]);
+  }
+  s += ']';
+  return s;
 }
 
 std::string json_string(const std::string& s) {
@@ -273,73 +286,100 @@ bool Harness::selected(const std::string& name, Device d, const std::string& dty
 }
 
 Stats Harness::time(Device device, const std::function<void(int64_t)>& fn) const {
+  return time_interleaved(device, {fn}).front();
+}
+
+namespace {
+// Stop rule for the timed phase, on the slowest-progressing function.
+bool timing_done(const Options& o, const std::vector<std::vector<double>>& times,
+                 const std::vector<double>& total_s, Clock::time_point start) {
+  bool all_enough = true;
+  size_t fewest = SIZE_MAX;
+  for (size_t f = 0; f < times.size(); ++f) {
+    const int n = static_cast<int>(times[f].size());
+    fewest = std::min(fewest, times[f].size());
+    if (n < o.repeats_max && !(n >= o.repeats_min && total_s[f] >= o.min_time_s)) all_enough = false;
+  }
+  return all_enough || (fewest >= 3 && seconds_since(start) >= o.max_time_s);
+}
+}  // namespace
+
+std::vector<Stats> Harness::time_interleaved(Device device,
+                                             const std::vector<std::function<void(int64_t)>>& fns) const {
+  const size_t nf = fns.size();
+  std::vector<std::vector<double>> times(nf);
+  std::vector<double> total_s(nf, 0.0);
+  std::vector<Stats> out;
+  if (nf == 0) return out;
   int64_t rep = 0;
-  std::vector<double> times;
+  auto finish = [&]() {
+    for (auto& t : times) out.push_back(summarize(std::move(t)));
+    return out;
+  };
   if (device.is_cpu()) {
     const auto w0 = Clock::now();
     for (int i = 0; i < opt_.warmup_min || seconds_since(w0) < opt_.warmup_min_s; ++i) {
-      fn(rep++);
+      for (const auto& fn : fns) fn(rep);
+      ++rep;
       if (seconds_since(w0) > opt_.max_time_s) break;
     }
     const auto start = Clock::now();
-    double total_s = 0;
-    for (;;) {
-      const auto t0 = Clock::now();
-      fn(rep++);
-      const double s = seconds_since(t0);
-      times.push_back(s * 1e3);
-      total_s += s;
-      const int n = static_cast<int>(times.size());
-      if (n >= opt_.repeats_max) break;
-      if (n >= opt_.repeats_min && total_s >= opt_.min_time_s) break;
-      if (n >= 3 && seconds_since(start) >= opt_.max_time_s) break;
+    while (!timing_done(opt_, times, total_s, start)) {
+      for (size_t f = 0; f < nf; ++f) {
+        const auto t0 = Clock::now();
+        fns[f](rep);
+        const double s = seconds_since(t0);
+        times[f].push_back(s * 1e3);
+        total_s[f] += s;
+      }
+      ++rep;
     }
-    return summarize(std::move(times));
+    return finish();
   }
 #if PG_WITH_CUDA
   pg::cuda::set_device(device.index);
   const cudaStream_t stream = current_cuda_stream();
   const auto w0 = Clock::now();
   for (int i = 0; i < opt_.warmup_min || seconds_since(w0) < opt_.warmup_min_s; ++i) {
-    fn(rep++);
+    for (const auto& fn : fns) fn(rep);
+    ++rep;
     PG_CUDA_CHECK(cudaStreamSynchronize(stream));
     if (seconds_since(w0) > opt_.max_time_s) break;
   }
-  // Batches of repeats between synchronisations; event k..k+1 brackets repeat k of the batch.
-  constexpr int kMaxBatch = 64;
-  std::vector<cudaEvent_t> ev(kMaxBatch + 1);
+  // Batches of rounds between synchronisations; in a batch, events k and k+1 bracket the k-th
+  // call (round-major, one call per function per round).
+  constexpr size_t kMaxCalls = 128;
+  const int max_rounds = static_cast<int>(std::max<size_t>(1, kMaxCalls / nf));
+  std::vector<cudaEvent_t> ev(static_cast<size_t>(max_rounds) * nf + 1);
   for (auto& e : ev) PG_CUDA_CHECK(cudaEventCreate(&e));
   const auto start = Clock::now();
-  double total_s = 0;
-  int batch = 1;
-  bool done = false;
-  while (!done) {
+  int rounds = 1;
+  while (!timing_done(opt_, times, total_s, start)) {
     PG_CUDA_CHECK(cudaEventRecord(ev[0], stream));
-    for (int k = 0; k < batch; ++k) {
-      fn(rep++);
-      PG_CUDA_CHECK(cudaEventRecord(ev[k + 1], stream));
+    size_t k = 0;
+    for (int r = 0; r < rounds; ++r, ++rep) {
+      for (size_t f = 0; f < nf; ++f, ++k) {
+        fns[f](rep);
+        PG_CUDA_CHECK(cudaEventRecord(ev[k + 1], stream));
+      }
     }
-    PG_CUDA_CHECK(cudaEventSynchronize(ev[batch]));
+    PG_CUDA_CHECK(cudaEventSynchronize(ev[k]));
     double batch_s = 0;
-    for (int k = 0; k < batch && !done; ++k) {
+    for (size_t c = 0; c < k; ++c) {
       float ms = 0;
-      PG_CUDA_CHECK(cudaEventElapsedTime(&ms, ev[k], ev[k + 1]));
-      times.push_back(ms);
+      PG_CUDA_CHECK(cudaEventElapsedTime(&ms, ev[c], ev[c + 1]));
+      times[c % nf].push_back(ms);
+      total_s[c % nf] += ms * 1e-3;
       batch_s += ms * 1e-3;
-      total_s += ms * 1e-3;
-      const int n = static_cast<int>(times.size());
-      if (n >= opt_.repeats_max) done = true;
-      if (n >= opt_.repeats_min && total_s >= opt_.min_time_s) done = true;
-      if (n >= 3 && seconds_since(start) >= opt_.max_time_s) done = true;
     }
     // Aim for ~10 ms of device work per batch.
-    const double per_call = batch_s / batch;
-    batch = per_call > 0 ? static_cast<int>(std::clamp(0.01 / per_call, 1.0, double(kMaxBatch))) : kMaxBatch;
+    const double per_round = batch_s / rounds;
+    rounds = per_round > 0 ? static_cast<int>(std::clamp(0.01 / per_round, 1.0, double(max_rounds))) : max_rounds;
   }
   for (auto& e : ev) cudaEventDestroy(e);
-  return summarize(std::move(times));
+  return finish();
 #else
-  pg::cuda::throw_no_cuda("bench::Harness::time");
+  pg::cuda::throw_no_cuda("bench::Harness::time_interleaved");
 #endif
 }
 
@@ -372,9 +412,10 @@ double Harness::copy_ceiling_gbps(Device device) {
   double best = 0;
   if (device.is_cpu()) {
     // Buffers at least 256 MiB and at least the LLC each (so the pair is twice the LLC),
-    // at most 1 GiB; first touched before timing.
+    // at most 1 GiB; first touched before timing. --quick keeps the size (a smaller copy
+    // would measure the cache), only the repeats drop.
     const size_t mib = size_t(1) << 20;
-    size_t bytes = opt_.quick ? 64 * mib : std::max<size_t>(256 * mib, cache_bytes(device));
+    size_t bytes = std::max<size_t>(256 * mib, cache_bytes(device));
     bytes = std::min<size_t>((bytes + mib - 1) / mib * mib, 1024 * mib);
     auto* src = static_cast<unsigned char*>(std::aligned_alloc(64, bytes));
     auto* dst = static_cast<unsigned char*>(std::aligned_alloc(64, bytes));
@@ -387,7 +428,7 @@ double Harness::copy_ceiling_gbps(Device device) {
     Record r1;
     r1.name = "ceiling.copy_memcpy_1t";
     r1.device = device;
-    r1.dtype = "u8";
+    r1.dtype = dtype_name(DType::u8);
     r1.shape = shape;
     r1.t = time(device, [&](int64_t) { std::memcpy(dst, src, bytes); });
     r1.gbps = 2.0 * static_cast<double>(bytes) / (r1.t.median_ms * 1e-3) / 1e9;
@@ -432,7 +473,7 @@ double Harness::copy_ceiling_gbps(Device device) {
   Record r;
   r.name = "ceiling.copy_d2d";
   r.device = device;
-  r.dtype = "u8";
+  r.dtype = dtype_name(DType::u8);
   r.shape = shape_string({static_cast<int64_t>(bytes)});
   r.t = time(device, [&](int64_t) {
     PG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
@@ -483,12 +524,21 @@ void Harness::emit(const Record& r) {
                 << r.check_rel_err << " > " << r.check_tol << "\n";
     }
   }
-  if (r.device.is_cpu()) o << ",\"threads\":" << pg::cpu_num_threads();
+  if (r.device.is_cpu()) {
+    // The 1-minute load average: on a shared machine a load above the core count means the
+    // row was timed while other work competed for the cores.
+    o << ",\"threads\":" << pg::cpu_num_threads() << ",\"load1\":" << json_number(load_average_1min());
+  }
   for (const auto& [k, v] : r.extra) o << "," << json_string(k) << ":" << v;
   o << ",\"date\":" << json_string(date_) << ",\"host\":" << json_string(host_name(r.device)) << "}";
   std::cout << o.str() << std::endl;
+  ++emitted_;
 }
 
-int Harness::finish() const { return failed_ ? 1 : 0; }
+int Harness::finish() const {
+  if (emitted_ == 0 && !opt_.filter.empty())
+    std::cerr << bench_ << ": no case matched --filter '" << opt_.filter << "'\n";
+  return failed_ ? 1 : 0;
+}
 
 }  // namespace pg::bench

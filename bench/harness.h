@@ -62,7 +62,7 @@ Stats summarize(std::vector<double> times_ms);
 struct Record {
   std::string name;   // case name, e.g. "elementwise.add"
   Device device = Device::cpu();
-  std::string dtype;  // "f32", "f64", or "" (e.g. raw byte copies)
+  std::string dtype;  // dtype_name(): "float32", "float64", "uint8" (raw byte copies)
   std::string shape;  // e.g. "[4096,4096]+[4096]"
   Stats t;
   double gbps = kNaN;    // (bytes read + written) / median time, 1e9 B/s
@@ -100,6 +100,11 @@ class Harness {
   // Times fn(rep) on `device` with the policy in options(); `rep` counts every call, warm-up
   // included. CUDA: fn must enqueue its work on pg::cuda::current_stream().
   Stats time(Device device, const std::function<void(int64_t rep)>& fn) const;
+  // Times several functions in round-robin (one call of each per round, all with the same rep)
+  // until every one meets the policy, so that e.g. an op and its baseline see the same machine
+  // conditions; their ratio stays meaningful on a shared, noisy machine.
+  std::vector<Stats> time_interleaved(Device device,
+                                      const std::vector<std::function<void(int64_t rep)>>& fns) const;
 
   // Bytes of the largest cache a repeated input could stay in: the CPU's last-level cache
   // (from sysfs), the GPU's L2.
@@ -118,7 +123,8 @@ class Harness {
   // line to stdout (flushed) and records a failed check.
   void emit(const Record& r);
 
-  // The process exit code: 1 when any emitted row failed its check, else 0.
+  // The process exit code: 1 when any emitted row failed its check, else 0. Notes on stderr
+  // when --filter matched nothing.
   int finish() const;
 
   static std::string usage(const std::string& bench_name);
@@ -130,6 +136,7 @@ class Harness {
   std::map<int, double> ceiling_cache_;  // key: -1 for CPU, CUDA index otherwise
   std::string date_;
   bool failed_ = false;
+  int emitted_ = 0;
 };
 
 // ---- small helpers for cases ----

@@ -12,8 +12,13 @@ namespace pg {
 // Alignment of every CPU block: one cache line, enough for AVX-512 loads.
 constexpr size_t kCpuAlignment = 64;
 
+// Blocks of 1 MiB or more are 2 MiB aligned and cached after free for reuse (see
+// core/allocator_cpu.cpp); smaller ones come straight from the C allocator.
 void* cpu_allocate(size_t nbytes);
 void cpu_free(void* p);
+// Returns the cached free large blocks to the system; bytes currently cached.
+void cpu_empty_cache();
+size_t cpu_cached_bytes();
 
 namespace cuda {
 

@@ -109,3 +109,26 @@ TEST_CASE("CUDA allocator statistics and empty_cache are callable without a devi
   }
 #endif
 }
+
+TEST_CASE("large CPU blocks are cached and reused", "[allocator]") {
+  pg::cpu_empty_cache();
+  REQUIRE(pg::cpu_cached_bytes() == 0);
+  void* a = pg::cpu_allocate(size_t(3) << 20);
+  REQUIRE(reinterpret_cast<uintptr_t>(a) % (size_t(2) << 20) == 0);
+  pg::cpu_free(a);
+  REQUIRE(pg::cpu_cached_bytes() == (size_t(4) << 20));  // rounded to 2 MiB multiples
+  void* b = pg::cpu_allocate((size_t(3) << 20) + 100);   // similar size: served from the cache
+  REQUIRE(b == a);
+  REQUIRE(pg::cpu_cached_bytes() == 0);
+  void* c = pg::cpu_allocate(size_t(64) << 20);          // much larger: a new block
+  REQUIRE(c != b);
+  pg::cpu_free(b);
+  pg::cpu_free(c);
+  pg::cpu_empty_cache();
+  REQUIRE(pg::cpu_cached_bytes() == 0);
+  // Small blocks are not cached but still aligned.
+  void* s = pg::cpu_allocate(1000);
+  REQUIRE(reinterpret_cast<uintptr_t>(s) % pg::kCpuAlignment == 0);
+  pg::cpu_free(s);
+  REQUIRE(pg::cpu_cached_bytes() == 0);
+}

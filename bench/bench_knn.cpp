@@ -1,0 +1,105 @@
+// bench_knn: brute-force kNN at the sizes of PERFORMANCE.md §3.3.
+//   knn.T-KNN-1      B=32, N=M=8192, K=16
+//   knn.T-KNN-2      B=32, N=M=1024, K=16
+//   knn.T-KNN-3.k64  B=32, N=M=8192, K=64      knn.T-KNN-3.k128  the same with K=128
+//   knn.K1           B=8,  N=M=8192, K=1 (the CPU target of 3 G pairs/s/core)
+//   knn.T-KNN-2.checked  T-KNN-2 with the NaN/Inf input check on (its cost)
+// Rows report time, G pairs/s (B·Q·R distance evaluations) and per core on the CPU, the target,
+// and the ratio to the naive baseline (KnnImpl::Generic: thread per query, top-K kept in the
+// output rows, no tiling — the PyTorch3D-V0 / torch-cluster structure; on the CPU the generic
+// body, timed only for the small cases). The check is the relative L2 error of the distances
+// against the baseline. --quick divides N and M by 4.
+#include <cmath>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "core/parallel_for.h"
+#include "harness.h"
+#include "ops/knn.h"
+#include "ops/ops.h"
+
+namespace {
+
+using namespace pg;
+using namespace pg::bench;
+
+struct KnnCase {
+  std::string name;
+  int64_t B, N, K;
+  double target_ms_gpu;
+  double target_gpairs_core;  // CPU target per core (PERFORMANCE.md §8)
+  bool check_finite = false;
+  bool cpu_baseline = false;
+};
+
+double rel_err(const Tensor& a, const Tensor& b) {
+  const auto x = a.to(Device::cpu()).to_vector<double>();
+  const auto y = b.to(Device::cpu()).to_vector<double>();
+  double num = 0, den = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    num += (x[i] - y[i]) * (x[i] - y[i]);
+    den += y[i] * y[i];
+  }
+  return std::sqrt(num / std::max(den, 1e-300));
+}
+
+void run_case(Harness& h, Device dev, const KnnCase& c) {
+  const std::string dt = dtype_name(DType::f32);
+  if (!h.selected(c.name, dev, dt)) return;
+  const size_t set_bytes = static_cast<size_t>(2 * c.B * c.N * 3 * 4 + c.B * c.N * c.K * 12);
+  const int nsets = h.rotation_sets(dev, set_bytes, h.quick() ? (size_t(256) << 20) : (size_t(1) << 30));
+  std::vector<Tensor> qs, rs;
+  Generator g(99);
+  for (int s = 0; s < nsets; ++s) {
+    qs.push_back(rand({c.B, c.N, 3}, TensorOptions(DType::f32, dev), &g) * 2.0 - 1.0);
+    rs.push_back(rand({c.B, c.N, 3}, TensorOptions(DType::f32, dev), &g) * 2.0 - 1.0);
+  }
+  auto call = [&](int64_t rep, KnnImpl impl) {
+    const size_t k = static_cast<size_t>(rep % nsets);
+    KnnOptions o;
+    o.impl = impl;
+    o.check_finite = c.check_finite;
+    return knn(qs[k], rs[k], c.K, o);
+  };
+  Record r;
+  r.name = c.name;
+  r.device = dev;
+  r.dtype = dt;
+  r.shape = shape_string({c.B, c.N, 3}) + "x" + shape_string({c.B, c.N, 3}) + ",k=" + std::to_string(c.K);
+  r.t = h.time(dev, [&](int64_t rep) { call(rep, KnnImpl::Auto); });
+  const double gpairs = static_cast<double>(c.B) * c.N * c.N / (r.t.median_ms * 1e-3) / 1e9;
+  r.extra.push_back({"g_pairs_per_s", json_number(gpairs)});
+  if (dev.is_cpu()) {
+    r.extra.push_back({"g_pairs_per_s_per_core", json_number(gpairs / cpu_num_threads())});
+    r.extra.push_back({"target_per_core", json_number(c.target_gpairs_core)});
+  } else {
+    r.extra.push_back({"target_ms", json_number(c.target_ms_gpu)});
+  }
+  if (dev.is_cuda() || c.cpu_baseline) {
+    r.baseline = "thread_per_query_untiled";
+    r.baseline_ms = h.time(dev, [&](int64_t rep) { call(rep, KnnImpl::Generic); }).median_ms;
+    r.check_rel_err = rel_err(call(0, KnnImpl::Auto).dist2, call(0, KnnImpl::Generic).dist2);
+    r.check_tol = 1e-5;
+  }
+  h.emit(r);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Harness h(argc, argv, "bench_knn");
+  const int64_t s = h.quick() ? 4 : 1;
+  const std::vector<KnnCase> cases = {
+      {"knn.T-KNN-1", 32, 8192 / s, 16, 0.6, 1.5},
+      {"knn.T-KNN-2", 32, 1024, 16, 0.025, 1.5, false, true},
+      {"knn.T-KNN-2.checked", 32, 1024, 16, 0.025, 1.5, true},
+      {"knn.T-KNN-3.k64", 32, 8192 / s, 64, 1.2, kNaN},
+      {"knn.T-KNN-3.k128", 32, 8192 / s, 128, 1.2, kNaN},
+      {"knn.K1", 8, 8192 / s, 1, kNaN, 3.0, false, true},
+  };
+  for (Device dev : h.devices()) {
+    for (const auto& c : cases) run_case(h, dev, c);
+  }
+  return h.finish();
+}

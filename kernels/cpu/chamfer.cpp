@@ -1,0 +1,42 @@
+// CPU Chamfer / Hausdorff (ChamferExec<CpuBackend>): each direction is the CPU kNN fast path
+// with K = 1 (kernels/cpu/knn.cpp: tiled, vectorised, OpenMP over query chunks); per-row
+// statistics run one cloud per thread (float64 sums in index order).
+#include "kernels/common/chamfer_impl.h"
+
+#pragma GCC optimize("fp-contract=off")
+
+namespace pg::kernels {
+
+// Instantiated in kernels/cpu/knn.cpp (KnnExec<CpuBackend> lives there).
+extern template void knn_forward<CpuBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&,
+                                             KnnPath);
+
+template <>
+struct ChamferExec<CpuBackend> {
+  static void nn(const Tensor& a, const Tensor& b, const Tensor& dist_a, const Tensor& idx_a, const Tensor& dist_b,
+                 const Tensor& idx_b, ChamferPath path) {
+    const KnnPath kp = path == ChamferPath::Generic ? KnnPath::Generic : KnnPath::Auto;
+    if (dist_a.defined()) knn_forward<CpuBackend>(a, b, 1, dist_a, idx_a, kp);
+    if (dist_b.defined()) knn_forward<CpuBackend>(b, a, 1, dist_b, idx_b, kp);
+  }
+  static void row_stats(const Tensor& d, const Tensor& sum, const Tensor& max, const Tensor& argmax) {
+    dispatch_floating(d.dtype(), "row_stats", [&]<class T>() {
+      nn_detail::run_heavy<CpuBackend>(
+          d.size(0), chamfer_detail::RowStatsBody<T>{d.data<T>(), d.size(1), sum.defined() ? sum.data<T>() : nullptr,
+                                                     max.defined() ? max.data<T>() : nullptr,
+                                                     argmax.defined() ? argmax.data<int64_t>() : nullptr});
+    });
+  }
+};
+
+template void chamfer_nn<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                     const Tensor&, ChamferPath);
+template void row_stats<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&);
+template void chamfer_loss<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t, int);
+template void chamfer_coef<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int, double);
+template void hausdorff_combine<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                            int, bool, int);
+template void hausdorff_coef<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, int,
+                                         int, bool, int);
+
+}  // namespace pg::kernels

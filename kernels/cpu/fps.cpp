@@ -1,0 +1,374 @@
+// CPU farthest point sampling (FpsExec<CpuBackend>). Work decomposition: every cloud is copied
+// to SoA (x[], y[], z[], field d[]) padded to blocks of 64 points (padding has d = −1, never
+// picked). One iteration is one fused vectorised pass (AVX-512 / AVX2 / SSE2 clone chosen at
+// run time) that min-updates the field with the distance to the last pick and records every
+// block's maximum; the pick is the first block whose maximum equals the overall maximum, then
+// the first point of that block with that value (lowest index on ties).
+// * Clouds of N >= 8192 points use the bucket path instead (QuickFPS-style k-d leaves with
+//   bounding boxes; a pick only touches the leaves it can change; exact, see below).
+// * OpenMP over clouds (one cloud per thread; a cloud is never split, so there is no barrier
+//   per pick and the result does not depend on the thread count).
+//
+// Compiled without floating-point contraction: the distances equal fps_sqdist bit for bit
+// (and hence the CUDA kernels' distances).
+#include <omp.h>
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "kernels/common/fps_impl.h"
+
+#pragma GCC optimize("fp-contract=off")
+
+namespace pg::kernels {
+namespace {
+
+constexpr int64_t kBlk = 64;
+constexpr int64_t kBucketMinPoints = 8192;
+
+template <class T>
+__attribute__((always_inline)) inline T update_blocks_body(const T* __restrict x, const T* __restrict y,
+                                                           const T* __restrict z, T* __restrict d, int64_t blk0,
+                                                           int64_t blk1, T lx, T ly, T lz, T* __restrict bmax) {
+  T gmax = T(-2);
+  for (int64_t blk = blk0; blk < blk1; ++blk) {
+    T m = T(-2);
+    const int64_t o = blk * kBlk;
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < kBlk; ++j) {
+      const T dx = x[o + j] - lx;
+      const T dy = y[o + j] - ly;
+      const T dz = z[o + j] - lz;
+      const T dd = (dx * dx + dy * dy) + dz * dz;
+      const T v = dd < d[o + j] ? dd : d[o + j];
+      d[o + j] = v;
+      m = v > m ? v : m;
+    }
+    bmax[blk] = m;
+    gmax = m > gmax ? m : gmax;
+  }
+  return gmax;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) float update_blocks(const float* x, const float* y,
+                                                                                 const float* z, float* d, int64_t blk0,
+                                                                                 int64_t blk1, float lx, float ly,
+                                                                                 float lz, float* bmax) {
+  return update_blocks_body(x, y, z, d, blk0, blk1, lx, ly, lz, bmax);
+}
+__attribute__((target_clones("avx512f", "avx2", "default"))) double update_blocks(const double* x, const double* y,
+                                                                                  const double* z, double* d,
+                                                                                  int64_t blk0, int64_t blk1, double lx,
+                                                                                  double ly, double lz, double* bmax) {
+  return update_blocks_body(x, y, z, d, blk0, blk1, lx, ly, lz, bmax);
+}
+
+// First index in blocks [blk0, blk1) whose value equals `v` (v is the maximum of those blocks).
+template <class T>
+int64_t first_index_of(const T* d, const T* bmax, int64_t blk0, int64_t blk1, T v) {
+  int64_t blk = blk0;
+  while (blk + 1 < blk1 && bmax[blk] != v) ++blk;
+  const int64_t o = blk * kBlk;
+  int64_t j = 0;
+  while (j + 1 < kBlk && d[o + j] != v) ++j;
+  return o + j;
+}
+
+// Per-thread SoA buffers of one cloud.
+template <class T>
+struct CloudBuf {
+  std::vector<T> x, y, z, d, bmax;
+  int64_t nblk = 0;
+  void load(const T* p, int64_t n) {
+    nblk = (n + kBlk - 1) / kBlk;
+    const size_t np = static_cast<size_t>(nblk * kBlk);
+    x.assign(np, T(0));
+    y.assign(np, T(0));
+    z.assign(np, T(0));
+    d.assign(np, T(-1));
+    bmax.assign(static_cast<size_t>(nblk), T(-1));
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = p[i * 3 + 0];
+      y[i] = p[i * 3 + 1];
+      z[i] = p[i * 3 + 2];
+      d[i] = nn_detail::inf_value<T>();
+    }
+  }
+};
+
+struct FpsArgs {
+  int64_t N, S, m;
+  const int64_t* seeds;
+  const int64_t* num_seeds;
+};
+
+// One cloud on the calling thread.
+template <class T>
+void fps_cloud_serial(const T* p, const FpsArgs& a, int64_t b, CloudBuf<T>& cb, int64_t* oi, T* orad) {
+  cb.load(p, a.N);
+  const int64_t* sd = a.seeds + b * a.S;
+  const int64_t s = a.num_seeds ? a.num_seeds[b] : a.S;
+  int64_t last = sd[0];
+  oi[0] = last;
+  orad[0] = nn_detail::inf_value<T>();
+  for (int64_t it = 1; it < a.m; ++it) {
+    const T best = update_blocks(cb.x.data(), cb.y.data(), cb.z.data(), cb.d.data(), 0, cb.nblk, cb.x[last], cb.y[last],
+                                 cb.z[last], cb.bmax.data());
+    int64_t pick;
+    T rad;
+    if (it < s) {
+      pick = sd[it];
+      rad = cb.d[pick];
+    } else {
+      pick = first_index_of(cb.d.data(), cb.bmax.data(), 0, cb.nblk, best);
+      rad = best;
+    }
+    oi[it] = pick;
+    orad[it] = rad;
+    last = pick;
+  }
+}
+
+// ---- bucket (k-d pruned) FPS for large clouds ----
+// The cloud is split by a k-d tree (median of the widest axis) into leaves of at most kLeaf
+// points; each leaf stores its points (ascending original index), its bounding box and the
+// (max, first index) of its field. A pick only touches the leaves whose box lower bound to the
+// pick is below the leaf's field maximum (with a rounding margin); every other point's distance
+// to the pick is provably >= its field value, so its min-update would change nothing. The field
+// values, and therefore the picks (lowest index on ties), equal the vanilla loop's exactly.
+
+constexpr int64_t kLeaf = 256;
+
+template <class T>
+__attribute__((always_inline)) inline T update_range_body(const T* __restrict x, const T* __restrict y,
+                                                          const T* __restrict z, T* __restrict d, int64_t n, T lx, T ly,
+                                                          T lz) {
+  T m = T(-2);
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 0; j < n; ++j) {
+    const T dx = x[j] - lx;
+    const T dy = y[j] - ly;
+    const T dz = z[j] - lz;
+    const T dd = (dx * dx + dy * dy) + dz * dz;
+    const T v = dd < d[j] ? dd : d[j];
+    d[j] = v;
+    m = v > m ? v : m;
+  }
+  return m;
+}
+__attribute__((target_clones("avx512f", "avx2", "default"))) float update_range(const float* x, const float* y,
+                                                                                const float* z, float* d, int64_t n,
+                                                                                float lx, float ly, float lz) {
+  return update_range_body(x, y, z, d, n, lx, ly, lz);
+}
+__attribute__((target_clones("avx512f", "avx2", "default"))) double update_range(const double* x, const double* y,
+                                                                                 const double* z, double* d, int64_t n,
+                                                                                 double lx, double ly, double lz) {
+  return update_range_body(x, y, z, d, n, lx, ly, lz);
+}
+
+// Squared distance from (px, py, pz) to every leaf box, vectorised over the leaves.
+template <class T>
+__attribute__((always_inline)) inline void box_lb_body(const T* __restrict lo, const T* __restrict hi, int64_t nl, T px,
+                                                       T py, T pz, T* __restrict lb) {
+  const T* lox = lo;
+  const T* loy = lo + nl;
+  const T* loz = lo + 2 * nl;
+  const T* hix = hi;
+  const T* hiy = hi + nl;
+  const T* hiz = hi + 2 * nl;
+#pragma omp simd
+  for (int64_t l = 0; l < nl; ++l) {
+    T dx = lox[l] - px;
+    dx = dx > T(0) ? dx : (px - hix[l] > T(0) ? px - hix[l] : T(0));
+    T dy = loy[l] - py;
+    dy = dy > T(0) ? dy : (py - hiy[l] > T(0) ? py - hiy[l] : T(0));
+    T dz = loz[l] - pz;
+    dz = dz > T(0) ? dz : (pz - hiz[l] > T(0) ? pz - hiz[l] : T(0));
+    lb[l] = (dx * dx + dy * dy) + dz * dz;
+  }
+}
+__attribute__((target_clones("avx512f", "avx2", "default"))) void box_lb(const float* lo, const float* hi, int64_t nl,
+                                                                         float px, float py, float pz, float* lb) {
+  box_lb_body(lo, hi, nl, px, py, pz, lb);
+}
+__attribute__((target_clones("avx512f", "avx2", "default"))) void box_lb(const double* lo, const double* hi, int64_t nl,
+                                                                         double px, double py, double pz, double* lb) {
+  box_lb_body(lo, hi, nl, px, py, pz, lb);
+}
+
+template <class T>
+struct BucketCloud {
+  std::vector<int64_t> orig;    // position → original index (ascending inside each leaf)
+  std::vector<int64_t> pos_of;  // original index → position
+  std::vector<T> x, y, z, d;    // SoA in position order
+  std::vector<int64_t> begin;   // leaf l covers positions [begin[l], begin[l + 1])
+  std::vector<T> lo, hi;        // [3][nl] boxes
+  std::vector<T> maxv, lb;      // per leaf: field maximum, box lower bound to the last pick
+  std::vector<int64_t> maxi;    // per leaf: original index of the first maximum
+  int64_t nl = 0;
+
+  void build(const T* p, int64_t n) {
+    orig.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) orig[i] = i;
+    begin.clear();
+    split(p, 0, n);
+    nl = static_cast<int64_t>(begin.size());
+    begin.push_back(n);
+    pos_of.resize(static_cast<size_t>(n));
+    x.resize(static_cast<size_t>(n));
+    y.resize(static_cast<size_t>(n));
+    z.resize(static_cast<size_t>(n));
+    d.assign(static_cast<size_t>(n), nn_detail::inf_value<T>());
+    lo.assign(static_cast<size_t>(3 * nl), T(0));
+    hi.assign(static_cast<size_t>(3 * nl), T(0));
+    maxv.assign(static_cast<size_t>(nl), nn_detail::inf_value<T>());
+    lb.assign(static_cast<size_t>(nl), T(0));
+    maxi.resize(static_cast<size_t>(nl));
+    for (int64_t l = 0; l < nl; ++l) {
+      std::sort(orig.begin() + begin[l], orig.begin() + begin[l + 1]);
+      maxi[l] = orig[begin[l]];
+      for (int c = 0; c < 3; ++c) {
+        lo[c * nl + l] = nn_detail::inf_value<T>();
+        hi[c * nl + l] = -nn_detail::inf_value<T>();
+      }
+      for (int64_t q = begin[l]; q < begin[l + 1]; ++q) {
+        const int64_t i = orig[q];
+        pos_of[i] = q;
+        x[q] = p[i * 3 + 0];
+        y[q] = p[i * 3 + 1];
+        z[q] = p[i * 3 + 2];
+        const T v[3] = {x[q], y[q], z[q]};
+        for (int c = 0; c < 3; ++c) {
+          lo[c * nl + l] = std::min(lo[c * nl + l], v[c]);
+          hi[c * nl + l] = std::max(hi[c * nl + l], v[c]);
+        }
+      }
+    }
+  }
+
+  // Depth-first median splits on the widest axis; leaves appended in order.
+  void split(const T* p, int64_t b, int64_t e) {
+    if (e - b <= kLeaf) {
+      begin.push_back(b);
+      return;
+    }
+    T mn[3], mx[3];
+    for (int c = 0; c < 3; ++c) {
+      mn[c] = nn_detail::inf_value<T>();
+      mx[c] = -nn_detail::inf_value<T>();
+    }
+    for (int64_t q = b; q < e; ++q) {
+      for (int c = 0; c < 3; ++c) {
+        mn[c] = std::min(mn[c], p[orig[q] * 3 + c]);
+        mx[c] = std::max(mx[c], p[orig[q] * 3 + c]);
+      }
+    }
+    int ax = 0;
+    for (int c = 1; c < 3; ++c) {
+      if (mx[c] - mn[c] > mx[ax] - mn[ax]) ax = c;
+    }
+    const int64_t mid = b + (e - b) / 2;
+    std::nth_element(orig.begin() + b, orig.begin() + mid, orig.begin() + e, [&](int64_t i, int64_t j) {
+      const T u = p[i * 3 + ax], v = p[j * 3 + ax];
+      return u < v || (u == v && i < j);
+    });
+    split(p, b, mid);
+    split(p, mid, e);
+  }
+};
+
+template <class T>
+void fps_cloud_bucket(const T* p, const FpsArgs& a, int64_t b, BucketCloud<T>& bc, int64_t* oi, T* orad) {
+  bc.build(p, a.N);
+  // Skip a leaf only when its box bound exceeds the field maximum by more than the rounding of
+  // both distance evaluations (a few ulps).
+  const T margin = T(1) + T(16) * std::numeric_limits<T>::epsilon();
+  const int64_t* sd = a.seeds + b * a.S;
+  const int64_t s = a.num_seeds ? a.num_seeds[b] : a.S;
+  int64_t last = sd[0];
+  oi[0] = last;
+  orad[0] = nn_detail::inf_value<T>();
+  for (int64_t it = 1; it < a.m; ++it) {
+    const int64_t lp = bc.pos_of[last];
+    const T lx = bc.x[lp], ly = bc.y[lp], lz = bc.z[lp];
+    box_lb(bc.lo.data(), bc.hi.data(), bc.nl, lx, ly, lz, bc.lb.data());
+    for (int64_t l = 0; l < bc.nl; ++l) {
+      if (bc.lb[l] > bc.maxv[l] * margin) continue;
+      const int64_t q0 = bc.begin[l], n = bc.begin[l + 1] - q0;
+      const T m = update_range(bc.x.data() + q0, bc.y.data() + q0, bc.z.data() + q0, bc.d.data() + q0, n, lx, ly, lz);
+      int64_t q = q0;
+      while (bc.d[q] != m) ++q;
+      bc.maxv[l] = m;
+      bc.maxi[l] = bc.orig[q];
+    }
+    int64_t pick;
+    T rad;
+    if (it < s) {
+      pick = sd[it];
+      rad = bc.d[bc.pos_of[pick]];
+    } else {
+      int64_t w = 0;
+      for (int64_t l = 1; l < bc.nl; ++l) {
+        if (fps_detail::fps_better(bc.maxv[l], bc.maxi[l], bc.maxv[w], bc.maxi[w])) w = l;
+      }
+      pick = bc.maxi[w];
+      rad = bc.maxv[w];
+    }
+    oi[it] = pick;
+    orad[it] = rad;
+    last = pick;
+  }
+}
+
+template <class T>
+void fps_cpu_fast(const T* points, const FpsArgs& a, int64_t B, int64_t* out_idx, T* out_rad) {
+  const int nthreads = cpu_num_threads();
+  const bool bucket = a.N >= kBucketMinPoints;
+#pragma omp parallel num_threads(nthreads) if (B > 1 && nthreads > 1)
+  {
+    CloudBuf<T> cb;
+    BucketCloud<T> bc;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t b = 0; b < B; ++b) {
+      if (bucket) {
+        fps_cloud_bucket(points + b * a.N * 3, a, b, bc, out_idx + b * a.m, out_rad + b * a.m);
+      } else {
+        fps_cloud_serial(points + b * a.N * 3, a, b, cb, out_idx + b * a.m, out_rad + b * a.m);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool fps_onchip_fits(int64_t n, DType dtype) {
+  return n <= (dtype == DType::f32 ? 8192 : 4096);
+}
+
+template <>
+struct FpsExec<CpuBackend> {
+  static void run(const Tensor& points, const Tensor& seeds, const Tensor& num_seeds, int64_t m, const Tensor& out_idx,
+                  const Tensor& out_radius, FpsPath path) {
+    const int64_t B = points.size(0), N = points.size(1), S = seeds.size(1);
+    const int64_t* ns = num_seeds.defined() ? num_seeds.data<int64_t>() : nullptr;
+    dispatch_floating(points.dtype(), "fps", [&]<class T>() {
+      if (path == FpsPath::Generic) {
+        Tensor field = empty({B, N}, points.options());
+        nn_detail::run_heavy<CpuBackend>(
+            B, fps_detail::FpsGenericBody<T>{points.data<T>(), seeds.data<int64_t>(), ns, field.data<T>(),
+                                             out_idx.data<int64_t>(), out_radius.data<T>(), N, S, m});
+      } else {
+        fps_cpu_fast<T>(points.data<T>(), FpsArgs{N, S, m, seeds.data<int64_t>(), ns}, B, out_idx.data<int64_t>(),
+                        out_radius.data<T>());
+      }
+    });
+  }
+};
+
+template void fps<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&,
+                              FpsPath);
+template int fps_check_seeds<CpuBackend>(const Tensor&, const Tensor&, int64_t);
+
+}  // namespace pg::kernels

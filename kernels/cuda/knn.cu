@@ -1,0 +1,236 @@
+// CUDA kNN (KnnExec<CudaBackend>). Work decomposition:
+// * Register path (float32, K <= 32): one thread per query, 256 queries of one cloud per CTA
+//   (grid.x = B · ceil(Q/256)). The reference cloud streams through a shared-memory tile of 256
+//   float4 points (one coalesced load per thread per tile, then broadcast LDS.128 reads); every
+//   thread keeps its sorted top-K in registers: compile-time K bucket (1, 2, 4, 8, 16, 32; k is
+//   rounded up and the first k written), one compare against the K-th distance per pair, and a
+//   fully unrolled select-network insertion (constant indices only: no local memory).
+// * List path (K > 32, or float64): the same tiling with 64 queries per CTA; each thread's
+//   sorted list lives in dynamic shared memory (slot-major, conflict-free) when it fits the
+//   device's opt-in limit (K <= 128 for float32/float64), else in a global scratch laid out
+//   slot-major over all queries (coalesced).
+// * Generic path: KnnGenericBody through parallel_for (thread per query, no tiling): the naive
+//   baseline of the benchmarks.
+// References are visited in increasing index order and only a strictly smaller distance
+// displaces an entry, so ties keep the lower index on every path (as on the CPU).
+#include <algorithm>
+
+#include "core/parallel_for_cuda.cuh"
+#include "kernels/common/knn_impl.h"
+
+namespace pg::kernels {
+namespace {
+
+constexpr int kRegThreads = 256;
+constexpr int kListThreads = 64;
+constexpr int kTile = 256;
+
+template <int K>
+__device__ __forceinline__ void reg_insert(float (&d)[K], int (&ix)[K], float v, int j) {
+#pragma unroll
+  for (int s = K - 1; s > 0; --s) {
+    const bool shift = v < d[s - 1];
+    const bool here = !shift && v < d[s];
+    d[s] = shift ? d[s - 1] : (here ? v : d[s]);
+    ix[s] = shift ? ix[s - 1] : (here ? j : ix[s]);
+  }
+  if (v < d[0]) {
+    d[0] = v;
+    ix[0] = j;
+  }
+}
+
+template <int K>
+__global__ void __launch_bounds__(kRegThreads)
+    knn_register_kernel(const float* __restrict__ query, const float* __restrict__ ref, int64_t Q, int64_t R,
+                        int64_t blocks_per_cloud, int k_out, float* __restrict__ dist, int64_t* __restrict__ idx) {
+  __shared__ float4 tile[kTile];
+  const int64_t b = blockIdx.x / blocks_per_cloud;
+  const int64_t q = (blockIdx.x - b * blocks_per_cloud) * kRegThreads + threadIdx.x;
+  const bool valid = q < Q;
+  float qx = 0.f, qy = 0.f, qz = 0.f;
+  if (valid) {
+    const float* p = query + (b * Q + q) * 3;
+    qx = p[0];
+    qy = p[1];
+    qz = p[2];
+  }
+  float d[K];
+  int ix[K];
+#pragma unroll
+  for (int s = 0; s < K; ++s) {
+    d[s] = INFINITY;
+    ix[s] = -1;
+  }
+  const float* rb = ref + b * R * 3;
+  for (int64_t t0 = 0; t0 < R; t0 += kTile) {
+    const int n = static_cast<int>(min(static_cast<int64_t>(kTile), R - t0));
+    __syncthreads();
+    for (int t = threadIdx.x; t < n; t += blockDim.x) {
+      const float* p = rb + (t0 + t) * 3;
+      tile[t] = make_float4(p[0], p[1], p[2], 0.f);
+    }
+    __syncthreads();
+    if (valid) {
+#pragma unroll 4
+      for (int j = 0; j < n; ++j) {
+        const float4 p = tile[j];
+        const float v = nn_detail::nn_sqdist(qx, qy, qz, p.x, p.y, p.z);
+        if (v < d[K - 1]) reg_insert<K>(d, ix, v, static_cast<int>(t0) + j);
+      }
+    }
+  }
+  if (valid) {
+    float* od = dist + (b * Q + q) * k_out;
+    int64_t* oi = idx + (b * Q + q) * k_out;
+#pragma unroll
+    for (int s = 0; s < K; ++s) {
+      if (s < k_out) {
+        od[s] = d[s];
+        oi[s] = ix[s];
+      }
+    }
+  }
+}
+
+// Sorted lists in shared memory (gd == nullptr) or in the global scratch gd/gi (slot stride
+// gstride).
+template <class T>
+__global__ void __launch_bounds__(kListThreads)
+    knn_list_kernel(const T* __restrict__ query, const T* __restrict__ ref, int64_t Q, int64_t R,
+                    int64_t blocks_per_cloud, int64_t K, T* __restrict__ dist, int64_t* __restrict__ idx, T* gd,
+                    int* gi, int64_t gstride) {
+  extern __shared__ __align__(16) unsigned char smem_lists[];
+  __shared__ T tx[kTile], ty[kTile], tz[kTile];
+  const int64_t b = blockIdx.x / blocks_per_cloud;
+  const int64_t q = (blockIdx.x - b * blocks_per_cloud) * kListThreads + threadIdx.x;
+  const bool valid = q < Q;
+  T* Ld;
+  int* Li;
+  int64_t st;
+  if (gd == nullptr) {
+    Ld = reinterpret_cast<T*>(smem_lists) + threadIdx.x;
+    Li = reinterpret_cast<int*>(smem_lists + K * blockDim.x * sizeof(T)) + threadIdx.x;
+    st = blockDim.x;
+  } else {
+    const int64_t g = valid ? b * Q + q : 0;
+    Ld = gd + g;
+    Li = gi + g;
+    st = gstride;
+  }
+  T qx = 0, qy = 0, qz = 0;
+  T thr = nn_detail::inf_value<T>();
+  if (valid) {
+    const T* p = query + (b * Q + q) * 3;
+    qx = p[0];
+    qy = p[1];
+    qz = p[2];
+    for (int64_t s = 0; s < K; ++s) {
+      Ld[s * st] = nn_detail::inf_value<T>();
+      Li[s * st] = -1;
+    }
+  }
+  const T* rb = ref + b * R * 3;
+  for (int64_t t0 = 0; t0 < R; t0 += kTile) {
+    const int n = static_cast<int>(min(static_cast<int64_t>(kTile), R - t0));
+    __syncthreads();
+    for (int t = threadIdx.x; t < n; t += blockDim.x) {
+      const T* p = rb + (t0 + t) * 3;
+      tx[t] = p[0];
+      ty[t] = p[1];
+      tz[t] = p[2];
+    }
+    __syncthreads();
+    if (valid) {
+#pragma unroll 4
+      for (int j = 0; j < n; ++j) {
+        const T v = nn_detail::nn_sqdist(qx, qy, qz, tx[j], ty[j], tz[j]);
+        if (v < thr) {
+          nn_detail::list_insert(Ld, Li, st, K, v, t0 + j);
+          thr = Ld[(K - 1) * st];
+        }
+      }
+    }
+  }
+  if (valid) {
+    T* od = dist + (b * Q + q) * K;
+    int64_t* oi = idx + (b * Q + q) * K;
+    for (int64_t s = 0; s < K; ++s) {
+      od[s] = Ld[s * st];
+      oi[s] = Li[s * st];
+    }
+  }
+}
+
+template <int K>
+void launch_register(const Tensor& query, const Tensor& ref, int64_t k, const Tensor& dist2, const Tensor& idx) {
+  const int64_t B = query.size(0), Q = query.size(1), R = ref.size(1);
+  const int64_t bpc = (Q + kRegThreads - 1) / kRegThreads;
+  knn_register_kernel<K><<<static_cast<unsigned>(B * bpc), kRegThreads, 0, current_cuda_stream()>>>(
+      query.data<float>(), ref.data<float>(), Q, R, bpc, static_cast<int>(k), dist2.data<float>(), idx.data<int64_t>());
+  PG_CUDA_LAUNCH_CHECK();
+}
+
+int max_optin_smem() {
+  int dev = 0, v = 0;
+  PG_CUDA_CHECK(cudaGetDevice(&dev));
+  PG_CUDA_CHECK(cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+  return v;
+}
+
+template <class T>
+void launch_list(const Tensor& query, const Tensor& ref, int64_t k, const Tensor& dist2, const Tensor& idx) {
+  const int64_t B = query.size(0), Q = query.size(1), R = ref.size(1);
+  const int64_t bpc = (Q + kListThreads - 1) / kListThreads;
+  const size_t list_bytes = static_cast<size_t>(k) * kListThreads * (sizeof(T) + sizeof(int));
+  const size_t static_bytes = 3 * kTile * sizeof(T);
+  const bool in_smem = k <= 128 && list_bytes + static_bytes <= static_cast<size_t>(max_optin_smem());
+  Tensor gd, gi;
+  size_t dyn = 0;
+  if (in_smem) {
+    dyn = list_bytes;
+    PG_CUDA_CHECK(
+        cudaFuncSetAttribute(knn_list_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(dyn)));
+  } else {
+    gd = empty({k * B * Q}, query.options());
+    gi = empty({k * B * Q}, TensorOptions(DType::i32, query.device()));
+  }
+  knn_list_kernel<T><<<static_cast<unsigned>(B * bpc), kListThreads, dyn, current_cuda_stream()>>>(
+      query.data<T>(), ref.data<T>(), Q, R, bpc, k, dist2.data<T>(), idx.data<int64_t>(),
+      in_smem ? nullptr : gd.data<T>(), in_smem ? nullptr : gi.data<int32_t>(), B * Q);
+  PG_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace
+
+template <>
+struct KnnExec<CudaBackend> {
+  static void forward(const Tensor& query, const Tensor& ref, int64_t k, const Tensor& dist2, const Tensor& idx,
+                      KnnPath path) {
+    const int64_t B = query.size(0), Q = query.size(1), R = ref.size(1);
+    if (path == KnnPath::Generic) {
+      dispatch_floating(query.dtype(), "knn", [&]<class T>() {
+        parallel_for<CudaBackend>(B * Q, nn_detail::KnnGenericBody<T>{query.data<T>(), ref.data<T>(), dist2.data<T>(),
+                                                                      idx.data<int64_t>(), Q, R, k});
+      });
+      return;
+    }
+    const bool reg_ok = query.dtype() == DType::f32 && k <= 32;
+    if (reg_ok && path != KnnPath::List) {
+      if (k <= 1) return launch_register<1>(query, ref, k, dist2, idx);
+      if (k <= 2) return launch_register<2>(query, ref, k, dist2, idx);
+      if (k <= 4) return launch_register<4>(query, ref, k, dist2, idx);
+      if (k <= 8) return launch_register<8>(query, ref, k, dist2, idx);
+      if (k <= 16) return launch_register<16>(query, ref, k, dist2, idx);
+      return launch_register<32>(query, ref, k, dist2, idx);
+    }
+    dispatch_floating(query.dtype(), "knn", [&]<class T>() { launch_list<T>(query, ref, k, dist2, idx); });
+  }
+};
+
+template void knn_forward<CudaBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&, KnnPath);
+template void nn_backward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                       const Tensor&);
+template bool all_finite<CudaBackend>(const Tensor&);
+
+}  // namespace pg::kernels

@@ -1,0 +1,65 @@
+// k-nearest neighbours between point clouds (exact brute force), CPU and CUDA.
+//
+//   KnnResult knn(query [B, Q, 3], ref [B, R, 3], k, opts)
+//     dist2 [B, Q, k]: SQUARED Euclidean distances from every query point to its k nearest
+//                      reference points of the same cloud, sorted ascending; query's dtype.
+//     idx   [B, Q, k]: int64 indices into ref's point dimension. Equal distances → the lower
+//                      reference index first (bit-equal distances only).
+//   Euclidean distances are sqrt(dist2) (use the elementwise sqrt op; mind its gradient at 0).
+//
+// Inputs: float32 or float64, same dtype and device, [B, n, 3] channels-last (any strides; a
+// non-contiguous input is made contiguous first). Errors (pg::Error naming "knn" and the
+// values): wrong rank/last dim, integer dtypes, mixed dtypes or devices, batch sizes that
+// differ, empty clouds (B, Q or R == 0), k < 1, k > R, NaN/Inf coordinates (checked unless
+// opts.check_finite is false; on CUDA the check is one reduction and a 4-byte copy to the host).
+//
+// Gradient: dist2 is differentiable w.r.t. query and ref (first order):
+//   ∂dist2[b,q,j]/∂query[b,q] = 2 (query[b,q] − ref[b,idx]),  ∂/∂ref[b,idx] = −2 (…).
+// idx carries no gradient. The backward accumulates into ref's gradient with a deterministic
+// serial scatter per cloud on the CPU and atomicAdd on CUDA (not bit-reproducible there).
+// Where two references tie, the gradient follows the selected (lower) index.
+//
+// Precision: distances are computed in the input dtype in the difference form
+// (q−r)·(q−r); on the CPU every path yields identical bits; CUDA may use fused multiply-adds,
+// so CPU/CUDA distances agree to rounding and indices agree except between near-ties.
+//
+// Performance notes (docs/performance.md): CUDA K <= 32 (float32) keeps the top-K in registers
+// (compile-time buckets 1, 2, 4, 8, 16, 32; k is rounded up to a bucket), larger k or float64
+// keep sorted lists in shared memory (k <= 128) or a global scratch (k > 128).
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace pg {
+
+// Strategy override for tests and benchmarks; Auto is what users want.
+//   Register: CUDA float32 k <= 32 register top-K (falls back to List otherwise).
+//   List:     CUDA sorted lists in shared/global memory.
+//   Generic:  the shared thread-per-query body (CPU reference; the CUDA naive baseline).
+enum class KnnImpl : uint8_t { Auto, Register, List, Generic };
+
+struct KnnOptions {
+  bool check_finite = true;
+  KnnImpl impl = KnnImpl::Auto;
+};
+
+struct KnnResult {
+  Tensor dist2;  // [B, Q, k], squared distances, ascending
+  Tensor idx;    // [B, Q, k], int64
+};
+
+KnnResult knn(const Tensor& query, const Tensor& ref, int64_t k, const KnnOptions& opts = {});
+
+namespace detail {
+// Shared validation of the geometry ops (fps, knn, chamfer, hausdorff): `t` is a [B, n, 3]
+// float32/float64 tensor with B >= 1 and 1 <= n < 2^31. Throws naming `op` and `name`.
+void check_point_cloud(const char* op, const char* name, const Tensor& t);
+// Same dtype, device and batch size.
+void check_cloud_pair(const char* op, const char* name_a, const Tensor& a, const char* name_b, const Tensor& b);
+// Throws "<op>: <name> contains NaN or Inf coordinates" unless every element is finite.
+void check_finite_coords(const char* op, const char* name, const Tensor& t);
+}  // namespace detail
+
+}  // namespace pg
