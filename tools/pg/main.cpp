@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   pg::cli::register_info(app);
   pg::cli::register_demo(app);
+  pg::cli::register_datagen(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
