@@ -15,6 +15,7 @@
 
 #include "core/macros.h"
 #include "core/parallel_for.h"
+#include "kernels/common/hd_util.h"
 #include "kernels/emd.h"
 
 namespace pg::kernels::emd_detail {
@@ -97,10 +98,6 @@ PG_HD PG_INLINE float bits_float(uint32_t u) {
   return std::bit_cast<float>(u);
 #endif
 }
-// Finite test without <cmath> overload questions on the device (no fast-math in this project).
-PG_HD PG_INLINE bool is_finite(double v) {
-  return d_sub(v, v) == 0.0;
-}
 
 #define PG_EMD_NEG_INF (-INFINITY)
 
@@ -126,7 +123,7 @@ PG_HD PG_INLINE void bbox_init(BBox& b) {
 PG_HD PG_INLINE void bbox_add(BBox& b, double x, double y, double z) {
   const double v[3] = {x, y, z};
   for (int c = 0; c < 3; ++c) {
-    if (!is_finite(v[c])) {
+    if (!is_finite_hd(v[c])) {
       b.bad = 1;
       continue;
     }

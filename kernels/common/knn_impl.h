@@ -10,6 +10,7 @@
 
 #include "core/macros.h"
 #include "core/parallel_for.h"
+#include "kernels/common/hd_util.h"
 #include "kernels/knn.h"
 
 namespace pg::kernels {
@@ -31,22 +32,8 @@ PG_HD PG_INLINE T nn_sqdist(T ax, T ay, T az, T bx, T by, T bz) {
   return (dx * dx + dy * dy) + dz * dz;
 }
 
-template <class T>
-PG_HD PG_INLINE bool is_finite_hd(T v) {
-#ifdef __CUDA_ARCH__
-  return isfinite(v);
-#else
-  return std::isfinite(v);
-#endif
-}
-
-PG_HD PG_INLINE void atomic_or_flag(int* flag, int bits) {
-#ifdef __CUDA_ARCH__
-  atomicOr(flag, bits);
-#else
-  __atomic_fetch_or(flag, bits, __ATOMIC_RELAXED);
-#endif
-}
+using ::pg::kernels::atomic_or_flag;  // shared helpers (kernels/common/hd_util.h)
+using ::pg::kernels::is_finite_hd;
 
 // Inserts (v, j) into the ascending list (d[0..K), i[0..K)) with element stride `stride`,
 // given v < d[K−1]. Equal distances keep the earlier entry first (strict comparison).
