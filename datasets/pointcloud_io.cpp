@@ -105,6 +105,11 @@ std::string lower_ext(const std::string& path) {
 
 }  // namespace
 
+bool is_h5_path(const std::string& path) {
+  const std::string e = lower_ext(path);
+  return e == ".h5" || e == ".hdf5";
+}
+
 // ---------------------------------------------------------------- XYZ
 
 Tensor read_xyz(const std::string& path) {

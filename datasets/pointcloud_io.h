@@ -51,6 +51,9 @@ struct CloudReadOptions {
   int64_t index = 0;             // HDF5 only
 };
 
+// True when the path ends in .h5 or .hdf5 (case-insensitive): an HDF5 cloud file.
+bool is_h5_path(const std::string& path);
+
 // Dispatches on the extension (case-insensitive): xyz/txt/pts, ply, off, h5/hdf5. Returns the
 // vertices [M, 3] float32 (a mesh's faces are dropped).
 Tensor read_point_cloud(const std::string& path, const CloudReadOptions& opts = {});

@@ -26,4 +26,19 @@ PG_HD PG_INLINE void atomic_or_flag(int* flag, int bits) {
 #endif
 }
 
+// g[0..2] += (vx, vy, vz): atomicAdd on CUDA (several threads scatter into one point); a plain
+// add on the CPU, whose callers give each point to one thread.
+template <class T>
+PG_HD PG_INLINE void scatter_add3(T* g, T vx, T vy, T vz) {
+#ifdef __CUDA_ARCH__
+  atomicAdd(g + 0, vx);
+  atomicAdd(g + 1, vy);
+  atomicAdd(g + 2, vz);
+#else
+  g[0] += vx;
+  g[1] += vy;
+  g[2] += vz;
+#endif
+}
+
 }  // namespace pg::kernels

@@ -33,6 +33,7 @@ PG_HD PG_INLINE T nn_sqdist(T ax, T ay, T az, T bx, T by, T bz) {
 }
 
 using ::pg::kernels::atomic_or_flag;  // shared helpers (kernels/common/hd_util.h)
+using ::pg::kernels::scatter_add3;
 using ::pg::kernels::is_finite_hd;
 
 // Inserts (v, j) into the ascending list (d[0..K), i[0..K)) with element stride `stride`,
@@ -129,15 +130,7 @@ struct NnScatterAtomicBody {
     const T vx = c * (query[i * 3 + 0] - r[0]);
     const T vy = c * (query[i * 3 + 1] - r[1]);
     const T vz = c * (query[i * 3 + 2] - r[2]);
-#ifdef __CUDA_ARCH__
-    atomicAdd(g + 0, vx);
-    atomicAdd(g + 1, vy);
-    atomicAdd(g + 2, vz);
-#else
-    g[0] += vx;
-    g[1] += vy;
-    g[2] += vz;
-#endif
+    scatter_add3(g, vx, vy, vz);
   }
 };
 

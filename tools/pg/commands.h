@@ -9,5 +9,9 @@ namespace pg::cli {
 void register_info(CLI::App& app);  // pg info: build, devices, threads
 void register_demo(CLI::App& app);  // pg demo: a short self-demonstration of the tensor API
 void register_datagen(CLI::App& app);  // pg datagen: the built-in procedural data set
+void register_metric(CLI::App& app);  // pg metric: Chamfer, Hausdorff, EMD, EM-kD between two cloud files
+void register_fps(CLI::App& app);  // pg fps: farthest point sampling of a cloud file
+void register_train(CLI::App& app);  // pg train pointnet: train the PointNet classifier
+void register_eval(CLI::App& app);  // pg eval pointnet: overall and per-class accuracy of a checkpoint
 
 }  // namespace pg::cli

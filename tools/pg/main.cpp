@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   pg::cli::register_info(app);
   pg::cli::register_demo(app);
   pg::cli::register_datagen(app);
+  pg::cli::register_metric(app);
+  pg::cli::register_fps(app);
+  pg::cli::register_train(app);
+  pg::cli::register_eval(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

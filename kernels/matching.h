@@ -1,0 +1,20 @@
+// "Matching + FPS completion" kernel launcher: the batched first-occurrence unique of the
+// nearest-neighbour indices. Defined in kernels/common/matching_impl.h (the generic per-cloud
+// body) plus kernels/cpu/matching.cpp and kernels/cuda/matching.cu, instantiated there.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace pg::kernels {
+
+// nn [B, M] int64 contiguous, every entry in [0, N). Writes, per cloud b:
+//   uniq[b, 0..u)  the distinct values of nn[b, :] in order of first occurrence (u >= 1),
+//   uniq[b, u..M)  = uniq[b, 0] (padding, so every entry is a valid index),
+//   count[b]       = min(u, m).
+// uniq [B, M] and count [B] int64 contiguous, overwritten. Deterministic on both backends.
+template <class Backend>
+void unique_first_occurrence(const Tensor& nn, int64_t N, int64_t m, const Tensor& uniq, const Tensor& count);
+
+}  // namespace pg::kernels
