@@ -2,7 +2,8 @@
 //   mlp.<layer>.infer     forward, no grad, bias + ReLU, no BN (the BN-folded inference form)
 //   mlp.<layer>.bn_train  forward, BatchNorm with batch statistics + running update + ReLU
 //   mlp.<layer>.fwd_bwd   forward + backward (BN training + ReLU; dW, dx, dgamma, dbeta)
-//     layers (PointNet trunk, B=32, N=1024): 3→64, 64→128, 128→1024 (T-MLP-4's sizes)
+//     layers (PointNet trunk, B=32, N=1024): 3→64, 64→64 (three times in the vanilla trunk),
+//     64→128, 128→1024 (T-MLP-4's sizes)
 //     Baseline: the raw GEMMs alone through the same vendor call (kernels::gemm_strided_batched:
 //     OpenBLAS / cuBLAS) — one GEMM for the forward rows, three (z, dx, dW) for fwd_bwd — so
 //     ratio_to_baseline − 1 is the overhead of the fused epilogue / statistics / backward kernels.
@@ -168,7 +169,8 @@ void run_maxpool(Harness& h, Device dev, int64_t B, int64_t N, int64_t C) {
 int main(int argc, char** argv) {
   Harness h(argc, argv, "bench_pointnet_ops");
   const int64_t s = h.quick() ? 4 : 1;
-  const std::vector<Layer> layers = {{"3-64", 3, 64}, {"64-128", 64, 128}, {"128-1024", 128, 1024}};
+  const std::vector<Layer> layers = {
+      {"3-64", 3, 64}, {"64-64", 64, 64}, {"64-128", 64, 128}, {"128-1024", 128, 1024}};
   for (Device dev : h.devices()) {
     for (const auto& L : layers) {
       for (Mode m : {Mode::infer, Mode::bn_train, Mode::fwd_bwd}) run_mlp(h, dev, L, m, 32, 1024 / s);
