@@ -325,7 +325,10 @@ std::vector<Stats> Harness::time_interleaved(Device device,
     }
     const auto start = Clock::now();
     while (!timing_done(opt_, times, total_s, start)) {
-      for (size_t f = 0; f < nf; ++f) {
+      // The first function of a round rotates: a function called right after another on the
+      // same (cache-resident) inputs would otherwise always find them warm.
+      for (size_t i = 0; i < nf; ++i) {
+        const size_t f = (i + static_cast<size_t>(rep)) % nf;
         const auto t0 = Clock::now();
         fns[f](rep);
         const double s = seconds_since(t0);

@@ -102,7 +102,8 @@ class Harness {
   Stats time(Device device, const std::function<void(int64_t rep)>& fn) const;
   // Times several functions in round-robin (one call of each per round, all with the same rep)
   // until every one meets the policy, so that e.g. an op and its baseline see the same machine
-  // conditions; their ratio stays meaningful on a shared, noisy machine.
+  // conditions; their ratio stays meaningful on a shared, noisy machine. On the CPU the order
+  // within a round rotates each round, so no function always runs second on warm caches.
   std::vector<Stats> time_interleaved(Device device,
                                       const std::vector<std::function<void(int64_t rep)>>& fns) const;
 

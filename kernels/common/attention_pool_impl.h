@@ -1,6 +1,7 @@
-// Shared PG_HD per-row bodies of attention pooling (kernels/attention_pool.h): the CPU runs them
-// one row per iteration; the CUDA file has block-per-row kernels evaluating the same
-// expressions with block reductions (the summation order differs, so results agree to rounding).
+// Shared PG_HD per-row bodies of attention pooling (kernels/attention_pool.h): the CPU computes
+// the scores with one batched GEMM and then runs these bodies one row per iteration; the CUDA
+// file has block-per-row kernels evaluating the same expressions with block reductions (the
+// summation order differs, so results agree to rounding).
 // AttentionPoolExec<Backend> is specialised in those files; the launchers below delegate to it
 // and are instantiated there.
 #pragma once
@@ -22,18 +23,13 @@ PG_HD PG_INLINE double exp_t(double v) {
   return ::exp(v);
 }
 
-// One row (b, t): f = features[b] [N, C], qv = query[b, t] [C], x = coords[b] [N, D];
-// writes w [N] (scores, then exp, then normalised) and out [D] (used as the accumulator).
+// The softmax + pooling pass of one row (b, t), given its scores: x = coords[b] [N, D];
+// w [N] holds s_i on entry and a_i on exit (exp(s_i − m) in between); out [D] is overwritten
+// (used as the accumulator).
 template <class T>
-PG_HD PG_INLINE void forward_row(const T* f, const T* qv, const T* x, int64_t N, int64_t C, int64_t D, T* w, T* out) {
+PG_HD PG_INLINE void softmax_pool_row(const T* x, int64_t N, int64_t D, T* w, T* out) {
   T m = -std::numeric_limits<T>::infinity();
-  for (int64_t i = 0; i < N; ++i) {
-    const T* fi = f + i * C;
-    T s = 0;
-    for (int64_t c = 0; c < C; ++c) s += fi[c] * qv[c];
-    w[i] = s;
-    m = s > m ? s : m;
-  }
+  for (int64_t i = 0; i < N; ++i) m = w[i] > m ? w[i] : m;
   for (int64_t d = 0; d < D; ++d) out[d] = 0;
   T l = 0;
   for (int64_t i = 0; i < N; ++i) {
