@@ -20,70 +20,7 @@
 
 namespace pg::kernels::emd_detail {
 
-// ---- rounding-exact arithmetic ----
-PG_HD PG_INLINE float f_add(float a, float b) {
-#ifdef __CUDA_ARCH__
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-PG_HD PG_INLINE float f_sub(float a, float b) {
-#ifdef __CUDA_ARCH__
-  return __fsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
-PG_HD PG_INLINE float f_mul(float a, float b) {
-#ifdef __CUDA_ARCH__
-  return __fmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-PG_HD PG_INLINE float f_sqrt(float a) {
-#ifdef __CUDA_ARCH__
-  return __fsqrt_rn(a);
-#else
-  return std::sqrt(a);
-#endif
-}
-PG_HD PG_INLINE double d_add(double a, double b) {
-#ifdef __CUDA_ARCH__
-  return __dadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-PG_HD PG_INLINE double d_sub(double a, double b) {
-#ifdef __CUDA_ARCH__
-  return __dsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
-PG_HD PG_INLINE double d_mul(double a, double b) {
-#ifdef __CUDA_ARCH__
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-PG_HD PG_INLINE double d_div(double a, double b) {
-#ifdef __CUDA_ARCH__
-  return __ddiv_rn(a, b);
-#else
-  return a / b;
-#endif
-}
-PG_HD PG_INLINE double d_sqrt(double a) {
-#ifdef __CUDA_ARCH__
-  return __dsqrt_rn(a);
-#else
-  return std::sqrt(a);
-#endif
-}
+// ---- rounding-exact arithmetic: add_rn/sub_rn/mul_rn/div_rn/sqrt_rn (kernels/common/hd_util.h) ----
 PG_HD PG_INLINE uint32_t float_bits(float f) {
 #ifdef __CUDA_ARCH__
   return __float_as_uint(f);
@@ -157,19 +94,19 @@ PG_HD PG_INLINE AuctionSetup make_setup(const BBox& bb, int64_t n, const Auction
   AuctionSetup s{};
   s.bad = bb.bad;
   if (s.bad) return s;
-  const double dx = d_sub(bb.hi[0], bb.lo[0]), dy = d_sub(bb.hi[1], bb.lo[1]), dz = d_sub(bb.hi[2], bb.lo[2]);
-  const double d = d_sqrt(d_add(d_add(d_mul(dx, dx), d_mul(dy, dy)), d_mul(dz, dz)));
-  for (int c = 0; c < 3; ++c) s.c[c] = d_mul(d_add(bb.lo[c], bb.hi[c]), 0.5);
+  const double dx = sub_rn(bb.hi[0], bb.lo[0]), dy = sub_rn(bb.hi[1], bb.lo[1]), dz = sub_rn(bb.hi[2], bb.lo[2]);
+  const double d = sqrt_rn(add_rn(add_rn(mul_rn(dx, dx), mul_rn(dy, dy)), mul_rn(dz, dz)));
+  for (int c = 0; c < 3; ++c) s.c[c] = mul_rn(add_rn(bb.lo[c], bb.hi[c]), 0.5);
   s.diag = d > 0.0 ? d : 1.0;
-  const double eps_min = d_mul(s.diag, kMinEpsRel);
+  const double eps_min = mul_rn(s.diag, kMinEpsRel);
   double ef;
   if (prm.mode == kAuctionMsn) {
     ef = prm.eps;
   } else {
-    ef = prm.eps > 0.0 ? prm.eps : d_div(d_mul(prm.eps_rel, s.diag), d_sqrt(static_cast<double>(n)));
+    ef = prm.eps > 0.0 ? prm.eps : div_rn(mul_rn(prm.eps_rel, s.diag), sqrt_rn(static_cast<double>(n)));
   }
   ef = ef > eps_min ? ef : eps_min;
-  double es = prm.mode == kAuctionMsn ? ef : d_mul(prm.eps_start_rel, s.diag);
+  double es = prm.mode == kAuctionMsn ? ef : mul_rn(prm.eps_start_rel, s.diag);
   es = es > ef ? es : ef;
   s.eps_final = ef;
   s.eps_start = es;
@@ -180,13 +117,13 @@ PG_HD PG_INLINE AuctionSetup make_setup(const BBox& bb, int64_t n, const Auction
 
 // The next phase's ε (ε-scaling).
 PG_HD PG_INLINE double next_eps(double e, const AuctionSetup& s) {
-  const double q = d_div(e, s.eps_factor);
+  const double q = div_rn(e, s.eps_factor);
   return q > s.eps_final ? q : s.eps_final;
 }
 
 // A coordinate in the auction frame.
 PG_HD PG_INLINE float to_frame(double v, double centre) {
-  return static_cast<float>(d_sub(v, centre));
+  return static_cast<float>(sub_rn(v, centre));
 }
 
 // ---- bidding ----
@@ -194,9 +131,9 @@ PG_HD PG_INLINE float to_frame(double v, double centre) {
 // Value of object (ox, oy, oz) at price `price` for bidder (bx, by, bz): offset − ‖o − b‖ − price.
 PG_HD PG_INLINE float pair_value(float bx, float by, float bz, float ox, float oy, float oz, float price,
                                  float offset) {
-  const float dx = f_sub(ox, bx), dy = f_sub(oy, by), dz = f_sub(oz, bz);
-  const float d2 = f_add(f_add(f_mul(dx, dx), f_mul(dy, dy)), f_mul(dz, dz));
-  return f_sub(f_sub(offset, f_sqrt(d2)), price);
+  const float dx = sub_rn(ox, bx), dy = sub_rn(oy, by), dz = sub_rn(oz, bz);
+  const float d2 = add_rn(add_rn(mul_rn(dx, dx), mul_rn(dy, dy)), mul_rn(dz, dz));
+  return sub_rn(sub_rn(offset, sqrt_rn(d2)), price);
 }
 
 // Tie key of object k for bidder j: equal values go to the smallest (k − j) mod n.
@@ -237,7 +174,7 @@ PG_HD PG_INLINE int32_t key_object(int32_t key, int32_t j, int32_t n) {
 }
 PG_HD PG_INLINE float bid_increment(const BestTwo& s, int32_t n, float eps) {
   const float second = n == 1 ? s.bv : s.sv;
-  return f_add(f_sub(s.bv, second), eps);
+  return add_rn(sub_rn(s.bv, second), eps);
 }
 
 // Packed bid: larger increment wins, then the lower bidder index. 0 = no bid.

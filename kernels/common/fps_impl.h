@@ -8,6 +8,7 @@
 
 #include "core/macros.h"
 #include "core/parallel_for.h"
+#include "kernels/common/hd_util.h"
 #include "kernels/common/knn_impl.h"
 #include "kernels/fps.h"
 
@@ -20,13 +21,8 @@ namespace fps_detail {
 template <class T>
 PG_HD PG_INLINE T fps_sqdist(T ax, T ay, T az, T bx, T by, T bz) {
 #ifdef __CUDA_ARCH__
-  if constexpr (sizeof(T) == 4) {
-    const float dx = __fsub_rn(ax, bx), dy = __fsub_rn(ay, by), dz = __fsub_rn(az, bz);
-    return __fadd_rn(__fadd_rn(__fmul_rn(dx, dx), __fmul_rn(dy, dy)), __fmul_rn(dz, dz));
-  } else {
-    const double dx = __dsub_rn(ax, bx), dy = __dsub_rn(ay, by), dz = __dsub_rn(az, bz);
-    return __dadd_rn(__dadd_rn(__dmul_rn(dx, dx), __dmul_rn(dy, dy)), __dmul_rn(dz, dz));
-  }
+  const T dx = sub_rn(ax, bx), dy = sub_rn(ay, by), dz = sub_rn(az, bz);
+  return add_rn(add_rn(mul_rn(dx, dx), mul_rn(dy, dy)), mul_rn(dz, dz));
 #else
   const T dx = ax - bx;
   const T dy = ay - by;

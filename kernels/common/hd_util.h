@@ -41,4 +41,49 @@ PG_HD PG_INLINE void scatter_add3(T* g, T vx, T vy, T vz) {
 #endif
 }
 
+// Arithmetic rounded once per operation, never fused into an FMA: the _rn intrinsics on CUDA
+// (nvcc does not contract them); plain operators on the CPU, whose sources using these are
+// compiled without contraction. Kernels whose CPU and CUDA results must agree bit for bit (FPS,
+// auction EMD) build on these.
+template <class T>
+PG_HD PG_INLINE T add_rn(T a, T b) {
+#ifdef __CUDA_ARCH__
+  if constexpr (sizeof(T) == 4) return __fadd_rn(a, b); else return __dadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+template <class T>
+PG_HD PG_INLINE T sub_rn(T a, T b) {
+#ifdef __CUDA_ARCH__
+  if constexpr (sizeof(T) == 4) return __fsub_rn(a, b); else return __dsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+template <class T>
+PG_HD PG_INLINE T mul_rn(T a, T b) {
+#ifdef __CUDA_ARCH__
+  if constexpr (sizeof(T) == 4) return __fmul_rn(a, b); else return __dmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+template <class T>
+PG_HD PG_INLINE T div_rn(T a, T b) {
+#ifdef __CUDA_ARCH__
+  if constexpr (sizeof(T) == 4) return __fdiv_rn(a, b); else return __ddiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
+template <class T>
+PG_HD PG_INLINE T sqrt_rn(T a) {
+#ifdef __CUDA_ARCH__
+  if constexpr (sizeof(T) == 4) return __fsqrt_rn(a); else return __dsqrt_rn(a);
+#else
+  return std::sqrt(a);
+#endif
+}
+
 }  // namespace pg::kernels

@@ -175,7 +175,7 @@ int64_t run_auction(CpuAuction& s, const AuctionSetup& st, const AuctionParams& 
           }
           s.owner[k] = j;
           s.assign[j] = k;
-          s.price[k] = f_add(s.price[k], bid_inc(p));
+          s.price[k] = add_rn(s.price[k], bid_inc(p));
           s.bid[k] = 0;
         } else {
           next[next_cnt++] = j;

@@ -247,7 +247,7 @@ __global__ void __launch_bounds__(kThreads, 1)
           }
           owner[k] = j;
           assign[j] = k;
-          obj[k].w = f_add(obj[k].w, bid_inc(pk));
+          obj[k].w = add_rn(obj[k].w, bid_inc(pk));
           bid[k] = 0;
         } else {
           next[atomicAdd(s_cnt + c, 1)] = j;
@@ -423,7 +423,7 @@ __global__ void __launch_bounds__(kThreads, 1) auction_multi_kernel(MultiArgs a)
               a.owner[r0 + k] = j;
               a.assign[r0 + j] = k;
               float* w = &a.objp[r0 + k].w;
-              *w = f_add(__ldcg(w), bid_inc(pk));
+              *w = add_rn(__ldcg(w), bid_inc(pk));
               a.bid[r0 + k] = 0;
             }
           }
