@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -13,37 +12,36 @@ namespace pg::datasets {
 
 namespace {
 constexpr uint64_t kTagPermutation = 0x5045524dULL;  // "PERM"
-constexpr uint64_t kTagAugment = 0x41554721ULL;      // "AUG!"
+constexpr uint64_t kTagAugment = 0x41554721ULL;      // "AUG!" (the item streams of the transforms)
+constexpr const char* kIndexName = "index";
+
+std::string names_of(const std::map<std::string, Tensor>& m) {
+  std::string out;
+  for (const auto& [n, t] : m) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? std::string("none") : out;
+}
 }  // namespace
 
-DataLoader::DataLoader(Tensor points, Tensor labels, LoaderOptions opts) : opts_(opts) {
-  PG_CHECK(points.defined() && labels.defined(), "DataLoader: points and labels must be defined");
-  PG_CHECK(points.dim() == 3 && points.size(2) == 3, "DataLoader: points must be [N, P, 3], got ",
-           shape_str(points.shape()));
-  PG_CHECK(points.dtype() == DType::f32, "DataLoader: points must be float32, got ", dtype_name(points.dtype()));
-  PG_CHECK(labels.dim() == 1 && labels.size(0) == points.size(0),
-           "DataLoader: labels must be [N] with N = ", points.size(0), ", got ", shape_str(labels.shape()));
-  PG_CHECK(is_integral(labels.dtype()), "DataLoader: labels must be integers, got ", dtype_name(labels.dtype()));
-  PG_CHECK(opts.batch_size >= 1, "DataLoader: batch_size must be >= 1, got ", opts.batch_size);
-  PG_CHECK(opts.prefetch >= 0, "DataLoader: prefetch must be >= 0, got ", opts.prefetch);
-  const Augment& a = opts.augment;
-  PG_CHECK(a.jitter_sigma >= 0.0 && a.jitter_clip >= 0.0, "DataLoader: jitter sigma and clip must be >= 0");
-  PG_CHECK(a.scale_lo > 0.0 && a.scale_lo <= a.scale_hi, "DataLoader: scale range [", a.scale_lo, ", ", a.scale_hi,
-           "] must satisfy 0 < lo <= hi");
-  PG_CHECK(a.shift >= 0.0, "DataLoader: shift must be >= 0, got ", a.shift);
-  n_ = points.size(0);
-  p_ = points.size(1);
-  PG_CHECK(opts.num_points == -1 || (opts.num_points >= 1 && opts.num_points <= p_), "DataLoader: num_points ",
-           opts.num_points, " is outside 1..", p_, " (the stored points per shape; -1 takes all)");
-  k_ = opts.num_points == -1 ? p_ : opts.num_points;
-  if (points.is_cpu() && points.is_contiguous()) {
-    points_ = points;
-  } else {
-    points_ = empty(points.shape(), TensorOptions(DType::f32, Device::cpu()));
-    detail::copy_raw(points_, points);
+const Tensor& Batch::operator[](const std::string& name) const {
+  auto it = tensors.find(name);
+  PG_CHECK(it != tensors.end(), "Batch: no tensor named '", name, "' (the batch holds: ", names_of(tensors), ")");
+  return it->second;
+}
+
+int64_t Batch::size() const {
+  auto it = tensors.find(kIndexName);
+  return it == tensors.end() ? 0 : it->second.size(0);
+}
+
+DataLoader::DataLoader(DatasetPtr dataset, LoaderOptions opts) : dataset_(std::move(dataset)), opts_(std::move(opts)) {
+  PG_CHECK(dataset_ != nullptr, "DataLoader: the dataset is null");
+  PG_CHECK(opts_.batch_size >= 1, "DataLoader: batch_size must be >= 1, got ", opts_.batch_size);
+  PG_CHECK(opts_.prefetch >= 0, "DataLoader: prefetch must be >= 0, got ", opts_.prefetch);
+  for (size_t i = 0; i < opts_.transforms.size(); ++i) {
+    PG_CHECK(opts_.transforms[i] != nullptr, "DataLoader: transform ", i, " is empty");
   }
-  labels_ = empty({n_}, TensorOptions(DType::i64, Device::cpu()));
-  detail::copy_raw(labels_, labels);
+  n_ = dataset_->size();
+  PG_CHECK(n_ >= 0, "DataLoader: ", dataset_->describe(), " reports a negative size ", n_);
 }
 
 DataLoader::~DataLoader() {
@@ -68,73 +66,73 @@ std::vector<int64_t> DataLoader::epoch_order(int64_t epoch) const {
   return order;
 }
 
-namespace {
-
-// Applies the augmentations to one shape's k points in place.
-void augment_shape(float* x, int64_t k, const Augment& a, HostRng& rng) {
-  double c = 1.0, s = 0.0;
-  if (a.rotate_y) {
-    const double angle = rng.uniform() * 2.0 * M_PI;
-    c = std::cos(angle);
-    s = std::sin(angle);
-  }
-  const double scale = (a.scale_lo != 1.0 || a.scale_hi != 1.0) ? rng.uniform(a.scale_lo, a.scale_hi) : 1.0;
-  double shift[3] = {0.0, 0.0, 0.0};
-  if (a.shift > 0.0) {
-    for (double& v : shift) v = rng.uniform(-a.shift, a.shift);
-  }
-  for (int64_t i = 0; i < k; ++i) {
-    float* p = x + 3 * i;
-    const double px = p[0], py = p[1], pz = p[2];
-    double q[3] = {px * c - pz * s, py, px * s + pz * c};
-    for (int d = 0; d < 3; ++d) {
-      q[d] = q[d] * scale + shift[d];
-      if (a.jitter_sigma > 0.0) q[d] += std::clamp(a.jitter_sigma * rng.normal(), -a.jitter_clip, a.jitter_clip);
-      p[d] = static_cast<float>(q[d]);
-    }
-  }
-}
-
-}  // namespace
-
-namespace {
-Batch assemble(const Tensor& points, const Tensor& labels, const std::vector<int64_t>& order, int64_t epoch, int64_t b,
-               int64_t batch_size, int64_t p, int64_t k, const LoaderOptions& opts) {
-  const int64_t n = static_cast<int64_t>(order.size());
-  const int64_t begin = b * batch_size;
-  const int64_t bs = std::min(batch_size, n - begin);
+Batch DataLoader::assemble(const std::vector<int64_t>& order, int64_t epoch, int64_t b) const {
+  const int64_t begin = b * opts_.batch_size;
+  const int64_t bs = std::min(opts_.batch_size, n_ - begin);
   PG_CHECK(begin >= 0 && bs > 0, "DataLoader: batch ", b, " is outside the epoch");
   Batch out;
   out.epoch = epoch;
   out.index = b;
-  out.points = empty({bs, k, 3}, TensorOptions(DType::f32, Device::cpu()));
-  out.labels = empty({bs}, TensorOptions(DType::i64, Device::cpu()));
-  out.indices = empty({bs}, TensorOptions(DType::i64, Device::cpu()));
-  float* dst = out.points.data<float>();
-  int64_t* dl = out.labels.data<int64_t>();
-  int64_t* di = out.indices.data<int64_t>();
-  const float* src = points.data<float>();
-  const int64_t* sl = labels.data<int64_t>();
-  const bool aug = opts.augment.any();
+  Tensor index = empty({bs}, TensorOptions(DType::i64, Device::cpu()));
+  int64_t* di = index.data<int64_t>();
+  // Stacked outputs, created from the first item's names, shapes and dtypes.
+  std::map<std::string, Tensor>& stacked = out.tensors;
+  std::map<std::string, int64_t> item_bytes;
   for (int64_t j = 0; j < bs; ++j) {
     const int64_t pos = begin + j;
     const int64_t row = order[static_cast<size_t>(pos)];
-    std::memcpy(dst + j * k * 3, src + row * p * 3, static_cast<size_t>(k * 3) * sizeof(float));
-    dl[j] = sl[row];
-    di[j] = row;
-    if (aug) {
-      HostRng rng(opts.seed, {kTagAugment, static_cast<uint64_t>(epoch), static_cast<uint64_t>(pos)});
-      augment_shape(dst + j * k * 3, k, opts.augment, rng);
+    Example item = dataset_->get(row);
+    if (!opts_.transforms.empty()) {
+      HostRng rng(opts_.seed, {kTagAugment, static_cast<uint64_t>(epoch), static_cast<uint64_t>(pos)});
+      for (const Transform& t : opts_.transforms) t(item, rng);
     }
+    PG_CHECK(item.count(kIndexName) == 0, "DataLoader: ", dataset_->describe(), " item ", row,
+             " has a tensor named 'index', which the loader reserves for the rows of a batch");
+    if (j == 0) {
+      for (const auto& [name, t] : item) {
+        PG_CHECK(t.defined(), "DataLoader: ", dataset_->describe(), " item ", row, ": tensor '", name,
+                 "' is undefined");
+        Shape s{bs};
+        s.insert(s.end(), t.shape().begin(), t.shape().end());
+        stacked[name] = empty(s, TensorOptions(t.dtype(), Device::cpu()));
+        item_bytes[name] = t.numel() * dtype_size(t.dtype());
+      }
+    } else {
+      PG_CHECK(item.size() == stacked.size(), "DataLoader: ", dataset_->describe(), " item ", row,
+               " has the tensors {", names_of(item), "} but the batch started with {", names_of(stacked), "}");
+    }
+    for (const auto& [name, t] : item) {
+      auto it = stacked.find(name);
+      PG_CHECK(it != stacked.end(), "DataLoader: ", dataset_->describe(), " item ", row, " has a tensor '", name,
+               "' the batch's first item lacks (it holds: ", names_of(stacked), ")");
+      const Tensor& dst = it->second;
+      const Shape want(dst.shape().begin() + 1, dst.shape().end());
+      PG_CHECK(t.defined() && t.shape() == want && t.dtype() == dst.dtype(), "DataLoader: ", dataset_->describe(),
+               " item ", row, ": tensor '", name, "' is ",
+               t.defined() ? dtype_name(t.dtype()) + std::string(" ") + shape_str(t.shape()) : std::string("undefined"),
+               " but the batch's first item had ", dtype_name(dst.dtype()), " ", shape_str(want));
+      PG_CHECK(t.is_cpu(), "DataLoader: ", dataset_->describe(), " item ", row, ": tensor '", name,
+               "' is on ", t.device().str(), " (items must be host tensors)");
+      const int64_t bytes = item_bytes[name];
+      auto* base = static_cast<unsigned char*>(dst.raw_data()) + j * bytes;
+      if (t.is_contiguous()) {
+        if (bytes > 0) std::memcpy(base, t.raw_data(), static_cast<size_t>(bytes));
+      } else {
+        Tensor c = empty(t.shape(), TensorOptions(t.dtype(), Device::cpu()));
+        detail::copy_raw(c, t);
+        if (bytes > 0) std::memcpy(base, c.raw_data(), static_cast<size_t>(bytes));
+      }
+    }
+    di[j] = row;
   }
+  stacked[kIndexName] = index;
   return out;
 }
-}  // namespace
 
 Batch DataLoader::make_batch(int64_t epoch, int64_t b) const {
   PG_CHECK(b >= 0 && b < batches_per_epoch(), "DataLoader::make_batch: batch ", b, " is outside 0..",
            batches_per_epoch() - 1);
-  return assemble(points_, labels_, epoch_order(epoch), epoch, b, opts_.batch_size, p_, k_, opts_);
+  return assemble(epoch_order(epoch), epoch, b);
 }
 
 void DataLoader::stop_worker() {
@@ -169,7 +167,7 @@ void DataLoader::worker_loop(int64_t first_epoch) {
           not_full_.wait(lock, [&] { return stop_ || static_cast<int>(queue_.size()) < opts_.prefetch; });
           if (stop_) return;
         }
-        Batch batch = assemble(points_, labels_, order, e, b, opts_.batch_size, p_, k_, opts_);
+        Batch batch = assemble(order, e, b);
         {
           std::lock_guard<std::mutex> lock(mu_);
           if (stop_) return;

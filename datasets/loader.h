@@ -1,85 +1,70 @@
-// DataLoader: batches of labelled point clouds from a PointCloudSet, with seeded shuffling,
-// PointNet-style augmentations and a background prefetch thread.
+// DataLoader: batches of any Dataset (datasets/dataset.h), with seeded shuffling, per-item
+// transforms and a background prefetch thread.
 //
 // Contract:
-// * A batch is {points [B, k, 3] float32, labels [B] int64, indices [B] int64 (rows of the
-//   set)} on the CPU, contiguous; the trainer moves it to its device. k = num_points (the first
-//   k of the stored points, as every ModelNet40 classifier does; -1 takes all).
-// * Epoch e visits the rows in a permutation drawn from (seed, e) (identity order when
+// * A batch stacks the items' tensors by name: an item tensor of shape S becomes [B, S...] (the
+//   items of one dataset share names, dtypes and shapes; a mismatch raises pg::Error naming the
+//   dataset, the name and the two shapes/dtypes). The loader adds "index" [B] int64: the dataset
+//   rows the batch came from (a name the dataset itself must not use). Everything is on the CPU
+//   and contiguous; the trainer moves what it needs to its device.
+// * Epoch e visits the rows in a permutation drawn from (seed, e) (the identity order when
 //   shuffle is off). With drop_last the final incomplete batch is skipped, else it is yielded
 //   with B < batch_size.
-// * Augmentations (training only; all default off), per shape in this order:
-//     rotation about the up (y) axis by an angle uniform in [0, 2π):
-//       (x, y, z) → (x cos a − z sin a, y, x sin a + z cos a)   (PointNet's rotate_point_cloud)
-//     isotropic scale uniform in [scale_lo, scale_hi],
-//     shift: each axis uniform in [−shift, shift],
-//     jitter: every coordinate + N(0, jitter_sigma²) clipped to ±jitter_clip.
-// * Determinism: the random numbers of the sample at position i of epoch e come from a stream
-//   named by (seed, e, i), so the batches are bit-identical for any prefetch depth and any
-//   thread timing.
+// * Transforms (datasets/transforms.h) run per item, in the order given, after get() and before
+//   stacking, all with ONE random stream per item named by (seed, e, i) for the item at position
+//   i of epoch e. The batches are therefore bit-identical for any prefetch depth and any thread
+//   timing: the batch of epoch e at position b depends only on (seed, e, b).
 // * Prefetch: with prefetch > 0 a background thread assembles batches ahead into a bounded
 //   queue of `prefetch` batches and runs on into the next epoch, so a trainer that computes
-//   while the thread works never waits. Errors in the thread are rethrown by next().
+//   while the thread works never waits. Errors in the thread (a failing get(), a transform, a
+//   shape mismatch) are rethrown by next().
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/tensor.h"
-#include "datasets/modelnet40.h"
+#include "datasets/dataset.h"
 
 namespace pg::datasets {
 
-struct Augment {
-  bool rotate_y = false;
-  double jitter_sigma = 0.0;
-  double jitter_clip = 0.05;
-  double scale_lo = 1.0, scale_hi = 1.0;
-  double shift = 0.0;
-
-  bool any() const { return rotate_y || jitter_sigma > 0.0 || scale_lo != 1.0 || scale_hi != 1.0 || shift != 0.0; }
-  // The PointNet / SampleNet classifier recipe: rotation about y, jitter σ = 0.01 clipped at 0.05.
-  static Augment pointnet() {
-    Augment a;
-    a.rotate_y = true;
-    a.jitter_sigma = 0.01;
-    a.jitter_clip = 0.05;
-    return a;
-  }
-};
-
 struct LoaderOptions {
   int64_t batch_size = 32;
-  int64_t num_points = 1024;  // first k points; -1 = all stored points
   bool shuffle = true;
   bool drop_last = false;
   uint64_t seed = 0;
-  Augment augment;
+  std::vector<Transform> transforms;  // per item, in order
   int prefetch = 4;  // queue depth of the background thread; 0 = assemble on the caller's thread
 };
 
+// Named batch tensors (+ "index"), with the epoch and the batch number within it.
 struct Batch {
-  Tensor points;   // [B, k, 3] float32
-  Tensor labels;   // [B] int64
-  Tensor indices;  // [B] int64, rows of the set
+  std::map<std::string, Tensor> tensors;
   int64_t epoch = 0;
-  int64_t index = 0;  // batch number within the epoch
-  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+  int64_t index = 0;
+
+  // The tensor called `name`; throws naming the available names when absent.
+  const Tensor& operator[](const std::string& name) const;
+  bool has(const std::string& name) const { return tensors.count(name) != 0; }
+  // Number of items (the length of "index"; 0 for an empty batch).
+  int64_t size() const;
 };
 
 class DataLoader {
  public:
-  // points: [N, P, 3] float32 (CPU); labels: [N] integer. The loader keeps references to them.
-  DataLoader(Tensor points, Tensor labels, LoaderOptions opts);
-  DataLoader(const PointCloudSet& set, LoaderOptions opts) : DataLoader(set.points, set.labels, opts) {}
+  DataLoader(DatasetPtr dataset, LoaderOptions opts);
   ~DataLoader();
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
+  const Dataset& dataset() const { return *dataset_; }
   int64_t dataset_size() const { return n_; }
   int64_t batches_per_epoch() const;
   const LoaderOptions& options() const { return opts_; }
@@ -103,13 +88,14 @@ class DataLoader {
     int64_t epoch, index;
     Batch batch;
   };
+  Batch assemble(const std::vector<int64_t>& order, int64_t epoch, int64_t b) const;
   void stop_worker();
   void start_worker(int64_t epoch);
   void worker_loop(int64_t first_epoch);
 
-  Tensor points_, labels_;
+  DatasetPtr dataset_;
   LoaderOptions opts_;
-  int64_t n_ = 0, p_ = 0, k_ = 0;
+  int64_t n_ = 0;
 
   int64_t cur_epoch_ = -1, cur_batch_ = 0;
 

@@ -49,4 +49,10 @@ Tensor BatchNorm1d::forward(const Tensor& x) const {
   return batch_norm(x, args());
 }
 
+void set_bn_momentum(Module& model, double momentum) {
+  for (auto& [name, m] : model.named_modules(/*include_frozen=*/false)) {
+    if (auto* bn = dynamic_cast<BatchNorm1d*>(m.get())) bn->set_momentum(momentum);
+  }
+}
+
 }  // namespace pg::nn

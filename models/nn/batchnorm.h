@@ -50,4 +50,8 @@ class BatchNorm1d : public Module {
   BatchNormOptions opts_;
 };
 
+// Sets the momentum of every BatchNorm1d in `model` and its descendants, frozen children
+// excepted (BN decay schedules of any model).
+void set_bn_momentum(Module& model, double momentum);
+
 }  // namespace pg::nn

@@ -346,6 +346,24 @@ std::string read_string_dataset(hid_t loc, const std::string& name, const Ctx& c
       name);
 }
 
+// Every string attribute of the object `name` (a dataset or group), by attribute name.
+std::map<std::string, std::string> read_string_attrs(hid_t loc, const std::string& name, const Ctx& ctx) {
+  H5Id obj(H5Oopen(loc, name.c_str(), H5P_DEFAULT), H5Oclose);
+  if (!obj.valid()) ctx.fail(name, "cannot open (corrupt file?)");
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* attr_name, const H5A_info_t*, void* op) -> herr_t {
+    static_cast<std::vector<std::string>*>(op)->push_back(attr_name);
+    return 0;
+  };
+  hsize_t idx = 0;
+  if (H5Aiterate2(obj.get(), H5_INDEX_NAME, H5_ITER_INC, &idx, collect, &names) < 0) {
+    ctx.fail(name, "cannot list the attributes (corrupt file?)");
+  }
+  std::map<std::string, std::string> out;
+  for (const std::string& a : names) out[a] = read_string_attr(obj.get(), a.c_str(), ctx, name);
+  return out;
+}
+
 // ---- groups ----
 
 H5Id create_group(hid_t loc, const std::string& name, const Ctx& ctx) {
@@ -586,6 +604,11 @@ void write_contents(hid_t file, const CheckpointData& d, const Ctx& ctx) {
   write_int_attr(root, "format_version", kFormatVersion, ctx);
   write_int_attr(root, "epoch", d.meta.epoch, ctx);
   write_string_dataset(root, "config", d.meta.config, ctx);
+  if (!d.meta.attributes.empty()) {
+    H5Id cfg(H5Dopen2(root, "config", H5P_DEFAULT), H5Dclose);
+    if (!cfg.valid()) ctx.fail("config", "cannot reopen dataset");
+    for (const auto& [k, v] : d.meta.attributes) write_string_attr(cfg.get(), k.c_str(), v, ctx, "config");
+  }
   write_tensor_group(root, "parameters", d.parameters, ctx);
   write_tensor_group(root, "buffers", d.buffers, ctx);
   if (d.has_optimizer) {
@@ -616,6 +639,9 @@ void write_checkpoint(const std::string& path, const CheckpointData& data) {
   check_names(names_of(data.optimizer_state), "optimizer state", ctx);
   check_names(names_of(data.optimizer_hyperparameters), "optimizer hyperparameter", ctx);
   check_names(names_of(data.meta.scalars), "scalar", ctx);
+  for (const auto& [k, v] : data.meta.attributes) {
+    if (k.empty()) ctx.fail("config", "attribute names must not be empty");
+  }
 
   const std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(::getpid()));
   QuietH5 quiet;
@@ -662,6 +688,7 @@ CheckpointData read_checkpoint(const std::string& path) {
   CheckpointData d;
   d.meta.epoch = has_attr(root, "epoch") ? read_int_attr(root, "epoch", ctx) : 0;
   d.meta.config = link_exists(root, "config") ? read_string_dataset(root, "config", ctx) : std::string();
+  if (link_exists(root, "config")) d.meta.attributes = read_string_attrs(root, "config", ctx);
   d.parameters = read_tensor_group(root, "parameters", ctx);
   d.buffers = link_exists(root, "buffers") ? read_tensor_group(root, "buffers", ctx) : NamedTensors{};
   if (link_exists(root, "optimizer")) {

@@ -4,7 +4,8 @@
 //
 // File layout (format "pointgrad.checkpoint", version 1):
 //   /                        attributes: format (string), format_version (int64), epoch (int64)
-//   /config                  scalar fixed-length string dataset
+//   /config                  scalar fixed-length string dataset; its string attributes hold
+//                            CheckpointMeta::attributes (model name and hyperparameters, ...)
 //   /parameters/<name>       one dataset per parameter (dotted state_dict names, e.g. "fc1.weight")
 //   /buffers/<name>          one dataset per buffer ("bn1.running_mean", ...)
 //   /optimizer               attribute type ("SGD", "Adam", "AdamW"); present only when saved
@@ -46,6 +47,9 @@ struct CheckpointMeta {
   int64_t epoch = 0;
   std::string config;
   std::map<std::string, double> scalars;
+  // key = value strings: the model's configuration ("model" = registry name, "model.<key>" =
+  // hyperparameter, see models/zoo/registry.h) and any run settings. Keys: non-empty.
+  std::map<std::string, std::string> attributes;
 };
 
 // Everything a checkpoint file holds (tensors on the CPU when read).

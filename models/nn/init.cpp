@@ -122,6 +122,10 @@ void xavier_normal_(const Tensor& w, double gain, Generator* gen) {
   normal_(w, 0.0, gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)), gen);
 }
 
+void lecun_normal_(const Tensor& w, Generator* gen) {
+  kaiming_normal_(w, 0.0, FanMode::fan_in, Nonlinearity::linear, gen);
+}
+
 void default_linear_init_(const Tensor& weight, const Tensor& bias, Generator* gen) {
   kaiming_uniform_(weight, std::sqrt(5.0), FanMode::fan_in, Nonlinearity::leaky_relu, gen);
   if (bias.defined()) {
@@ -133,6 +137,11 @@ void default_linear_init_(const Tensor& weight, const Tensor& bias, Generator* g
 
 void xavier_linear_init_(const Tensor& weight, const Tensor& bias, Generator* gen) {
   xavier_uniform_(weight, 1.0, gen);
+  if (bias.defined()) zeros_(bias);
+}
+
+void lecun_linear_init_(const Tensor& weight, const Tensor& bias, Generator* gen) {
+  lecun_normal_(weight, gen);
   if (bias.defined()) zeros_(bias);
 }
 

@@ -10,6 +10,8 @@
 //   kaiming_normal_(a, mode, nl):   std = gain(nl, a) / √fan_mode          → N(0, std²)
 //   xavier_uniform_(gain):          bound = gain · √(6 / (fan_in + fan_out)) (TF's glorot_uniform)
 //   xavier_normal_(gain):           std = gain · √(2 / (fan_in + fan_out))
+//   lecun_normal_:                  std = 1 / √fan_in (= kaiming_normal_ with the linear gain; the
+//                                   init SELU networks need to be self-normalising)
 //
 // PyTorch's default nn.Linear / nn.Conv1d init is kaiming_uniform_(a = √5), i.e. weights
 // U(−1/√fan_in, 1/√fan_in), and a bias U(−1/√fan_in, 1/√fan_in): see default_linear_init_.
@@ -44,11 +46,14 @@ void kaiming_normal_(const Tensor& w, double a = 0.0, FanMode mode = FanMode::fa
                      Nonlinearity nl = Nonlinearity::leaky_relu, Generator* gen = nullptr);
 void xavier_uniform_(const Tensor& w, double gain = 1.0, Generator* gen = nullptr);
 void xavier_normal_(const Tensor& w, double gain = 1.0, Generator* gen = nullptr);
+void lecun_normal_(const Tensor& w, Generator* gen = nullptr);
 
 // PyTorch's nn.Linear.reset_parameters: weight kaiming_uniform_(a = √5) (= U(±1/√fan_in)),
 // bias (when defined) U(±1/√fan_in) with fan_in from the weight.
 void default_linear_init_(const Tensor& weight, const Tensor& bias, Generator* gen = nullptr);
 // TF tf_util's init: weight xavier_uniform_, bias (when defined) zeros.
 void xavier_linear_init_(const Tensor& weight, const Tensor& bias, Generator* gen = nullptr);
+// For SELU layers (Klambauer et al. 2017): weight lecun_normal_, bias (when defined) zeros.
+void lecun_linear_init_(const Tensor& weight, const Tensor& bias, Generator* gen = nullptr);
 
 }  // namespace pg::nn::init

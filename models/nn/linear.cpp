@@ -6,6 +6,27 @@
 
 namespace pg::nn {
 
+const char* linear_init_name(LinearInit init) {
+  switch (init) {
+    case LinearInit::pytorch:
+      return "pytorch";
+    case LinearInit::xavier:
+      return "xavier";
+    case LinearInit::zeros:
+      return "zeros";
+    case LinearInit::lecun_normal:
+      return "lecun_normal";
+  }
+  return "?";
+}
+
+LinearInit parse_linear_init(const std::string& name) {
+  for (LinearInit i : {LinearInit::pytorch, LinearInit::xavier, LinearInit::zeros, LinearInit::lecun_normal}) {
+    if (name == linear_init_name(i)) return i;
+  }
+  PG_FAIL("Linear: unknown init '", name, "' (expected pytorch, xavier, zeros or lecun_normal)");
+}
+
 void init_linear_params(const Tensor& weight, const Tensor& bias, LinearInit init, Generator* gen) {
   switch (init) {
     case LinearInit::pytorch:
@@ -13,6 +34,9 @@ void init_linear_params(const Tensor& weight, const Tensor& bias, LinearInit ini
       return;
     case LinearInit::xavier:
       init::xavier_linear_init_(weight, bias, gen);
+      return;
+    case LinearInit::lecun_normal:
+      init::lecun_linear_init_(weight, bias, gen);
       return;
     case LinearInit::zeros:
       init::zeros_(weight);

@@ -6,17 +6,22 @@
 //   pytorch (default): weight U(−1/√in, 1/√in) (kaiming_uniform_ with a = √5), bias
 //                      U(−1/√in, 1/√in) — nn.Linear / nn.Conv1d(k = 1).
 //   xavier:            weight Glorot uniform U(±√(6/(in + out))), bias 0 — TF PointNet's tf_util.
+//   lecun_normal:      weight N(0, 1/in), bias 0 — the init of self-normalising (SELU) networks.
 //   zeros:             weight 0, bias 0 (e.g. the last T-Net layer before the identity is added).
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/random.h"
 #include "models/nn/module.h"
 
 namespace pg::nn {
 
-enum class LinearInit : uint8_t { pytorch, xavier, zeros };
+enum class LinearInit : uint8_t { pytorch, xavier, zeros, lecun_normal };
+const char* linear_init_name(LinearInit init);
+// "pytorch" | "xavier" | "zeros" | "lecun_normal"; anything else throws naming the choices.
+LinearInit parse_linear_init(const std::string& name);
 
 struct LinearOptions {
   bool bias = true;

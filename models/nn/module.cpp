@@ -29,6 +29,28 @@ void move_tensor_inplace(const Tensor& t, DType dtype, Device device) {
   impl->grad = moved_grad.defined() ? moved_grad.impl_ptr() : nullptr;
 }
 
+uint64_t state_fingerprint(const NamedTensors& state) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&](const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      h *= 0x100000001b3ULL;
+    }
+  };
+  for (const auto& [name, t] : state) {
+    mix(name.data(), name.size() + 1);
+    if (!t.defined()) continue;
+    const char* dn = dtype_name(t.dtype());
+    mix(dn, std::char_traits<char>::length(dn));
+    for (int64_t d : t.shape()) mix(&d, sizeof d);
+    Tensor host = empty(t.shape(), TensorOptions(t.dtype(), Device::cpu()));
+    detail::copy_raw(host, t);
+    mix(host.raw_data(), static_cast<size_t>(host.numel() * dtype_size(t.dtype())));
+  }
+  return h;
+}
+
 Module::Module(std::string type_name) : type_name_(std::move(type_name)) {}
 Module::~Module() = default;
 
@@ -83,7 +105,34 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   children_.emplace_back(name, std::move(m));
 }
 
-void Module::collect(const std::string& prefix, bool params, bool bufs, NamedTensors& out) const {
+void Module::add_frozen_child(const std::string& name, std::shared_ptr<Module> m, std::string source) {
+  add_child(name, m);
+  frozen_.emplace_back(name, std::move(source));
+  m->requires_grad_(false);
+  m->train(false);
+}
+
+bool Module::is_frozen_child(const std::string& name) const {
+  return std::any_of(frozen_.begin(), frozen_.end(), [&](const auto& f) { return f.first == name; });
+}
+
+std::vector<Module::FrozenChild> Module::frozen_children() const {
+  std::vector<FrozenChild> out;
+  for (const auto& [n, c] : children_) {
+    auto it = std::find_if(frozen_.begin(), frozen_.end(), [&](const auto& f) { return f.first == n; });
+    if (it != frozen_.end()) {
+      out.push_back({n, c, it->second});
+      continue;
+    }
+    for (FrozenChild& f : c->frozen_children()) {
+      f.name = n + "." + f.name;
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
+void Module::collect(const std::string& prefix, bool params, bool bufs, NamedTensors& out, bool include_frozen) const {
   if (params) {
     for (const auto& [n, t] : params_) out.emplace_back(prefix + n, t);
   }
@@ -92,7 +141,10 @@ void Module::collect(const std::string& prefix, bool params, bool bufs, NamedTen
       if (t.defined()) out.emplace_back(prefix + n, t);
     }
   }
-  for (const auto& [n, c] : children_) c->collect(prefix + n + ".", params, bufs, out);
+  for (const auto& [n, c] : children_) {
+    if (!include_frozen && is_frozen_child(n)) continue;
+    c->collect(prefix + n + ".", params, bufs, out, include_frozen);
+  }
 }
 
 NamedTensors Module::named_parameters(bool recurse) const {
@@ -138,7 +190,7 @@ std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_child
   return children_;
 }
 
-std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules() {
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules(bool include_frozen) {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
   // Non-owning pointer for the root when it is not managed by a shared_ptr.
   std::shared_ptr<Module> self = weak_from_this().lock();
@@ -154,6 +206,7 @@ std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modul
     out.emplace_back(it.name, it.m);
     const auto& ch = it.m->children_;
     for (auto c = ch.rbegin(); c != ch.rend(); ++c) {
+      if (!include_frozen && it.m->is_frozen_child(c->first)) continue;
       stack.push_back({it.name.empty() ? c->first : it.name + "." + c->first, c->second});
     }
   }
@@ -231,16 +284,20 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
 
 void Module::train(bool on) {
   training_ = on;
-  for (auto& [n, c] : children_) c->train(on);
+  for (auto& [n, c] : children_) c->train(on && !is_frozen_child(n));  // frozen children stay in eval
 }
 
 void Module::to(Device device) {
-  for (auto& [n, t] : state_dict()) move_tensor_inplace(t, t.dtype(), device);
+  NamedTensors all;
+  collect("", true, true, all, /*include_frozen=*/true);
+  for (auto& [n, t] : all) move_tensor_inplace(t, t.dtype(), device);
 }
 
 void Module::to(DType dtype) {
   PG_CHECK(is_floating(dtype), type_name_, ".to: target dtype must be float32 or float64, got ", dtype_name(dtype));
-  for (auto& [n, t] : state_dict()) {
+  NamedTensors all;
+  collect("", true, true, all, /*include_frozen=*/true);
+  for (auto& [n, t] : all) {
     if (is_floating(t.dtype())) move_tensor_inplace(t, dtype, t.device());
   }
 }
@@ -277,7 +334,17 @@ void Module::summary_into(const std::string& prefix, int depth, std::string& out
   }
   if (own > 0) os << " [" << own << " params]";
   out += os.str() + "\n";
-  for (const auto& [n, c] : children_) c->summary_into(prefix.empty() ? n : prefix + "." + n, depth + 1, out);
+  for (const auto& [n, c] : children_) {
+    const std::string name = prefix.empty() ? n : prefix + "." + n;
+    for (const auto& [fn, src] : frozen_) {
+      if (fn == n) {
+        out += std::string(static_cast<size_t>(depth + 1) * 2, ' ') + name + ": " + c->type_name() + " (frozen" +
+               (src.empty() ? std::string() : ", from " + src) + ", " + std::to_string(c->num_parameters()) +
+               " params)\n";
+      }
+    }
+    if (!is_frozen_child(n)) c->summary_into(name, depth + 1, out);
+  }
 }
 
 std::string Module::summary() const {

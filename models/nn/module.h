@@ -16,6 +16,19 @@
 //
 // Modules are held by std::shared_ptr; register_module stores the pointer and returns it typed.
 // Modules are not copyable (parameters would alias); copy values with load_state_dict.
+//
+// Frozen children (register_frozen): a pretrained network used inside another one (e.g. the
+// task network inside a sampler). A frozen child
+//   * has requires_grad off on all its parameters (so trainable_parameters() and an optimizer
+//     never see it) and stays off when the parent calls requires_grad_(true);
+//   * stays in eval mode: the parent's train() does not reach it (BN uses its running statistics,
+//     dropout is off);
+//   * is NOT part of the parent's state: named_parameters(), named_buffers(), parameters(),
+//     state_dict() and load_state_dict() skip it, so a checkpoint of the parent does not re-save
+//     it. It is loaded from its own checkpoint; `source` records that file (the trainer writes
+//     it, with state_fingerprint() of the child, into the parent's checkpoint config);
+//   * still moves with the parent in to(Device/DType), and named_modules() lists it (pass
+//     include_frozen = false to skip it).
 #pragma once
 
 #include <cstdint>
@@ -54,6 +67,13 @@ class Module : public std::enable_shared_from_this<Module> {
     add_child(name, m);
     return m;
   }
+  // Registers a frozen child (see the header comment). `source` is where its weights came from
+  // (a checkpoint path; may be empty for a network built in code).
+  template <class M>
+  std::shared_ptr<M> register_frozen(const std::string& name, std::shared_ptr<M> m, std::string source = "") {
+    add_frozen_child(name, m, std::move(source));
+    return m;
+  }
   // Replaces the tensor behind an existing parameter/buffer name (e.g. an optional buffer being
   // created later). The old handle no longer belongs to the module.
   void replace_buffer(const std::string& name, Tensor t);
@@ -67,8 +87,17 @@ class Module : public std::enable_shared_from_this<Module> {
   NamedTensors named_buffers(bool recurse = true) const;
   std::vector<Tensor> buffers(bool recurse = true) const;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const;
-  // This module (name "") and every descendant, depth first, in registration order.
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules();
+  // This module (name "") and every descendant, depth first, in registration order (frozen
+  // subtrees only with include_frozen).
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules(bool include_frozen = true);
+  // The frozen children of this module and of its (non-frozen) descendants, by dotted name.
+  struct FrozenChild {
+    std::string name;  // dotted, e.g. "sampler.task_net"
+    std::shared_ptr<Module> module;
+    std::string source;
+  };
+  std::vector<FrozenChild> frozen_children() const;
+  bool is_frozen_child(const std::string& name) const;
   // Child by name; throws naming the module and the available children when absent.
   std::shared_ptr<Module> child(const std::string& name) const;
 
@@ -113,10 +142,11 @@ class Module : public std::enable_shared_from_this<Module> {
 
  protected:
   void add_child(const std::string& name, std::shared_ptr<Module> m);
+  void add_frozen_child(const std::string& name, std::shared_ptr<Module> m, std::string source);
 
  private:
   void check_new_name(const std::string& name, const char* what) const;
-  void collect(const std::string& prefix, bool params, bool bufs, NamedTensors& out) const;
+  void collect(const std::string& prefix, bool params, bool bufs, NamedTensors& out, bool include_frozen = false) const;
   void summary_into(const std::string& prefix, int depth, std::string& out) const;
 
   std::string type_name_;
@@ -124,10 +154,16 @@ class Module : public std::enable_shared_from_this<Module> {
   NamedTensors params_;
   NamedTensors buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::vector<std::pair<std::string, std::string>> frozen_;  // child name → source
 };
 
 // Moves/converts one tensor in place (its TensorImpl gets new storage; handles stay valid,
 // leaves stay leaves). A no-op when nothing changes. Used by Module::to and Optimizer::to.
 void move_tensor_inplace(const Tensor& t, DType dtype, Device device);
+
+// A 64-bit fingerprint (FNV-1a) of names, dtypes, shapes and values of `state` (read to the
+// host): equal states give equal fingerprints; any changed value changes it (with overwhelming
+// probability). Used to check that a frozen network is the one a checkpoint was trained with.
+uint64_t state_fingerprint(const NamedTensors& state);
 
 }  // namespace pg::nn

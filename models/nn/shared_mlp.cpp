@@ -4,8 +4,12 @@
 
 namespace pg::nn {
 
-SharedMLPLayer::SharedMLPLayer(int64_t in, int64_t out, bool batch_norm, Activation act, const SharedMLPConfig& cfg)
-    : Module("SharedMLPLayer"), activation(act), negative_slope(cfg.negative_slope), impl(cfg.impl) {
+SharedMLPLayer::SharedMLPLayer(int64_t in, int64_t out, bool batch_norm, Activation act, const SharedMLPConfig& cfg,
+                               ActivationKind post, double dropout)
+    : Module("SharedMLPLayer"), activation(act), post_activation(post), negative_slope(cfg.negative_slope),
+      impl(cfg.impl) {
+  PG_CHECK(post == ActivationKind::identity || act == Activation::none, "SharedMLPLayer: a post activation (",
+           activation_kind_name(post), ") needs the fused activation none, got ", activation_name(act));
   LinearOptions lo;
   lo.bias = cfg.bias;
   lo.init = cfg.init;
@@ -19,6 +23,7 @@ SharedMLPLayer::SharedMLPLayer(int64_t in, int64_t out, bool batch_norm, Activat
     bo.tensor = cfg.tensor;
     bn = register_module("bn", std::make_shared<BatchNorm1d>(out, bo));
   }
+  if (dropout > 0.0) drop = register_module("drop", std::make_shared<Dropout>(dropout, cfg.gen));
 }
 
 Tensor SharedMLPLayer::forward(const Tensor& x) const {
@@ -30,7 +35,10 @@ Tensor SharedMLPLayer::forward(const Tensor& x) const {
   o.activation = activation;
   o.negative_slope = negative_slope;
   o.impl = impl;
-  return shared_mlp(x, conv->weight, conv->bias, o);
+  Tensor y = shared_mlp(x, conv->weight, conv->bias, o);
+  if (post_activation != ActivationKind::identity) y = activate(y, ActivationSpec{post_activation, negative_slope});
+  if (drop) y = drop->forward(y);
+  return y;
 }
 
 SharedMLP::SharedMLP(const std::vector<int64_t>& widths, SharedMLPConfig cfg) : Module("SharedMLP") {
@@ -38,9 +46,12 @@ SharedMLP::SharedMLP(const std::vector<int64_t>& widths, SharedMLPConfig cfg) : 
   for (size_t i = 1; i < widths.size(); ++i) {
     const bool last = i + 1 == widths.size();
     const bool use_bn = cfg.batch_norm && (!last || cfg.last_batch_norm);
-    const Activation act = (!last || cfg.last_activation) ? cfg.activation : Activation::none;
-    layers_.push_back(register_module(std::to_string(i - 1),
-                                      std::make_shared<SharedMLPLayer>(widths[i - 1], widths[i], use_bn, act, cfg)));
+    const bool use_act = !last || cfg.last_activation;
+    const Activation act = use_act ? cfg.activation : Activation::none;
+    const ActivationKind post = use_act ? cfg.post_activation : ActivationKind::identity;
+    layers_.push_back(register_module(
+        std::to_string(i - 1),
+        std::make_shared<SharedMLPLayer>(widths[i - 1], widths[i], use_bn, act, cfg, post, last ? 0.0 : cfg.dropout)));
   }
 }
 

@@ -10,13 +10,19 @@
 // "0.bn.weight", "0.bn.bias", "0.bn.running_mean", "0.bn.running_var", "1.conv.weight", ...
 // (With BN in training the conv bias has no effect and receives an exactly zero gradient; it is
 // kept so that checkpoints and initial distributions match PyTorch's Conv1d + BatchNorm1d.)
+// Activations the fused epilogue lacks (tanh, sigmoid) run as one elementwise op after it
+// (`post_activation`); optional dropout after every layer but the last is a parameterless child
+// "drop" of the layer, so state names do not depend on it. See models/nn/mlp.h for factories
+// that take an activation name.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "models/nn/activation.h"
 #include "models/nn/batchnorm.h"
+#include "models/nn/dropout.h"
 #include "models/nn/linear.h"
 #include "models/nn/module.h"
 #include "ops/pointnet.h"
@@ -30,25 +36,33 @@ struct SharedMLPConfig {
   // Whether the LAST layer also gets BN / the activation (PointNet: yes; a logits layer: no).
   bool last_batch_norm = true;
   bool last_activation = true;
+  // Applied after the fused op (for tanh / sigmoid; keep `activation` = none then). Follows
+  // last_activation like `activation`.
+  ActivationKind post_activation = ActivationKind::identity;
+  // Dropout probability after every layer except the last (0 = none), drawn from `gen`.
+  double dropout = 0.0;
   bool bias = true;
   LinearInit init = LinearInit::pytorch;
   double bn_eps = 1e-5;
   double bn_momentum = 0.1;
   TensorOptions tensor = {};
-  Generator* gen = nullptr;  // initialisation draws
+  Generator* gen = nullptr;  // initialisation (and dropout) draws
   PointnetImpl impl = PointnetImpl::Auto;
 };
 
 class SharedMLPLayer : public Module {
  public:
-  SharedMLPLayer(int64_t in, int64_t out, bool batch_norm, Activation act, const SharedMLPConfig& cfg);
-  // x [..., in] → [..., out], one fused op.
+  SharedMLPLayer(int64_t in, int64_t out, bool batch_norm, Activation act, const SharedMLPConfig& cfg,
+                 ActivationKind post = ActivationKind::identity, double dropout = 0.0);
+  // x [..., in] → [..., out]: one fused op (+ the post activation and dropout when set).
   Tensor forward(const Tensor& x) const;
   Tensor operator()(const Tensor& x) const { return forward(x); }
 
   std::shared_ptr<Linear> conv;
   std::shared_ptr<BatchNorm1d> bn;  // null without batch norm
+  std::shared_ptr<Dropout> drop;    // null without dropout
   Activation activation;
+  ActivationKind post_activation;
   double negative_slope;
   PointnetImpl impl;
 };

@@ -17,6 +17,12 @@
 // Determinism and resume: the batches of epoch e depend only on (seed, e) and the dropout
 // generator is re-seeded from (seed, e) at the start of every epoch, so resuming from the
 // checkpoint of epoch e reproduces the uninterrupted run (on the same device and thread count).
+//
+// Built on train::Trainer (models/train/trainer.h): this file supplies the data (ModelNet40 as a
+// PointCloudDataset, the augmentation as one point transform), the step (forward, loss,
+// batch accuracy) and the evaluation (overall / mean-class accuracy); progress is reported
+// through the Trainer's TrainCallbacks (train metric "acc", eval metrics "test_loss",
+// "test_acc", "test_mean_class_acc"; samples are "shapes").
 #pragma once
 
 #include <cstdint>
@@ -26,6 +32,7 @@
 
 #include "core/device.h"
 #include "datasets/modelnet40.h"
+#include "models/train/trainer.h"
 #include "models/zoo/pointnet.h"
 
 namespace pg::train {
@@ -64,32 +71,10 @@ struct ClassEvaluation {
   double seconds = 0.0;
 };
 
-// Runs the model in eval mode over every shape of `set` (first num_points points).
+// Runs the model in eval mode over every shape of `set` (first num_points points). Throws for an
+// empty set or a label outside the model's classes.
 ClassEvaluation evaluate_classifier(models::PointNet& model, const datasets::PointCloudSet& set, Device device,
                                     int64_t batch_size = 32, int64_t num_points = 1024);
-
-struct BatchProgress {
-  int64_t epoch = 0, epochs = 0;        // epoch is 1-based here
-  int64_t batch = 0, batches = 0;       // batch is 1-based
-  double loss = 0.0, accuracy = 0.0;    // running means over the epoch so far
-  double shapes_per_second = 0.0;       // over the epoch so far
-  double eta_seconds = 0.0;             // for the whole run
-};
-
-struct EpochRecord {
-  int64_t epoch = 0;  // 1-based
-  double lr = 0.0, bn_momentum = 0.0;
-  double train_loss = 0.0, train_accuracy = 0.0;
-  bool evaluated = false;
-  double test_loss = 0.0, test_accuracy = 0.0, test_mean_class_accuracy = 0.0;
-  double seconds = 0.0, shapes_per_second = 0.0;
-};
-
-struct TrainCallbacks {
-  std::function<void(const std::string&)> message;       // one-line notices (data, model, resume)
-  std::function<void(const BatchProgress&)> on_batch;
-  std::function<void(const EpochRecord&)> on_epoch;
-};
 
 struct TrainSummary {
   std::vector<EpochRecord> epochs;   // the epochs run by this call
@@ -103,7 +88,8 @@ struct TrainSummary {
 
 TrainSummary train_pointnet_classifier(const ClassifierTrainOptions& opts, const TrainCallbacks& cb = {});
 
-// Loads a checkpoint written by the trainer, rebuilding the architecture from its config string.
+// Loads a checkpoint written by the trainer, rebuilding the architecture from its config
+// (models/zoo/registry.h: a checkpoint of another model is an error naming it).
 std::shared_ptr<models::PointNet> load_pointnet_checkpoint(const std::string& path, Device device);
 
 }  // namespace pg::train

@@ -89,7 +89,7 @@ void TNet::set_bn_momentum(double m) {
 
 // ------------------------------------------------------------------------------------ PointNet
 
-PointNet::PointNet(PointNetConfig cfg) : nn::Module("PointNet"), cfg_(cfg) {
+PointNet::PointNet(PointNetConfig cfg) : nn::Model("PointNet"), cfg_(cfg) {
   PG_CHECK(cfg.num_classes >= 2, "PointNet: num_classes must be at least 2, got ", cfg.num_classes);
   PG_CHECK(cfg.dropout >= 0.0 && cfg.dropout < 1.0, "PointNet: dropout must be in [0, 1), got ", cfg.dropout);
   const nn::SharedMLPConfig m = mlp_config(cfg);
@@ -164,12 +164,45 @@ void PointNet::set_bn_momentum(double m) {
 
 // ------------------------------------------------------------------------------ config string
 
+nn::ModelConfig pointnet_model_config(const PointNetConfig& cfg) {
+  nn::ModelConfig m("pointnet");
+  m.set("variant", pointnet_variant_name(cfg.variant));
+  m.set_int("num_classes", cfg.num_classes);
+  m.set_double("dropout", cfg.dropout);
+  m.set_double("reg_weight", cfg.reg_weight);
+  m.set_double("bn_eps", cfg.bn_eps);
+  m.set_double("bn_momentum", cfg.bn_momentum);
+  m.set("init", nn::linear_init_name(cfg.init));
+  return m;
+}
+
+PointNetConfig pointnet_config_from(const nn::ModelConfig& m) {
+  PG_CHECK(m.name() == "pointnet", "PointNet: the config describes model '", m.name(), "', not 'pointnet'");
+  PointNetConfig cfg;
+  if (m.has("variant")) cfg.variant = parse_pointnet_variant(m.get("variant"));
+  if (m.has("num_classes")) cfg.num_classes = m.get_int("num_classes");
+  if (m.has("dropout")) cfg.dropout = m.get_double("dropout");
+  if (m.has("reg_weight")) cfg.reg_weight = m.get_double("reg_weight");
+  if (m.has("bn_eps")) cfg.bn_eps = m.get_double("bn_eps");
+  if (m.has("bn_momentum")) cfg.bn_momentum = m.get_double("bn_momentum");
+  if (m.has("init")) cfg.init = nn::parse_linear_init(m.get("init"));
+  return cfg;
+}
+
+ModelFactory pointnet_factory() {
+  return [](const nn::ModelConfig& m) -> std::shared_ptr<nn::Model> {
+    return std::make_shared<PointNet>(pointnet_config_from(m));
+  };
+}
+
+nn::ModelConfig PointNet::model_config() const { return pointnet_model_config(cfg_); }
+
 std::string pointnet_config_string(const PointNetConfig& cfg) {
   std::ostringstream s;
   s.precision(17);
   s << "model=pointnet variant=" << pointnet_variant_name(cfg.variant) << " num_classes=" << cfg.num_classes
     << " dropout=" << cfg.dropout << " reg_weight=" << cfg.reg_weight << " bn_eps=" << cfg.bn_eps
-    << " init=" << (cfg.init == nn::LinearInit::pytorch ? "pytorch" : cfg.init == nn::LinearInit::xavier ? "xavier" : "zeros");
+    << " init=" << nn::linear_init_name(cfg.init);
   return s.str();
 }
 
@@ -189,7 +222,7 @@ PointNetConfig parse_pointnet_config_string(const std::string& str) {
       else if (key == "dropout") cfg.dropout = std::stod(val);
       else if (key == "reg_weight") cfg.reg_weight = std::stod(val);
       else if (key == "bn_eps") cfg.bn_eps = std::stod(val);
-      else if (key == "init") cfg.init = val == "pytorch" ? nn::LinearInit::pytorch : val == "xavier" ? nn::LinearInit::xavier : nn::LinearInit::zeros;
+      else if (key == "init") cfg.init = nn::parse_linear_init(val);
     } catch (const std::logic_error&) {
       PG_FAIL("PointNet: bad value '", val, "' for '", key, "' in the config string '", str, "'");
     }

@@ -19,6 +19,10 @@
 // Input: points [B, N, 3] (float32 or float64, any device; B ≥ 2 in training because of BN).
 // Initialisation and BN constants default to the TF reference (Xavier uniform, zero biases,
 // BN ε = 1e-3); `PointNetConfig::pytorch()` gives PyTorch's defaults instead.
+//
+// Registry (models/zoo/registry.h): name "pointnet"; model_config() holds variant,
+// num_classes, dropout, reg_weight, bn_eps, bn_momentum and init, so load_model() rebuilds the
+// trained architecture from a checkpoint alone.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +31,10 @@
 
 #include "models/nn/dropout.h"
 #include "models/nn/linear.h"
+#include "models/nn/model_config.h"
 #include "models/nn/module.h"
 #include "models/nn/shared_mlp.h"
+#include "models/zoo/registry.h"
 
 namespace pg::models {
 
@@ -75,9 +81,11 @@ struct PointNetOutput {
   Tensor feature_transform;  // [B, 64, 64] (full variant) or undefined
 };
 
-class PointNet : public nn::Module {
+class PointNet : public nn::Model {
  public:
   explicit PointNet(PointNetConfig cfg = {});
+
+  nn::ModelConfig model_config() const override;
 
   PointNetOutput forward(const Tensor& points) const;
   Tensor operator()(const Tensor& points) const { return forward(points).logits; }
@@ -110,5 +118,11 @@ class PointNet : public nn::Module {
 // so `pg eval` rebuilds the trained architecture.
 std::string pointnet_config_string(const PointNetConfig& cfg);
 PointNetConfig parse_pointnet_config_string(const std::string& s);
+
+// The registry's view: PointNetConfig ↔ ModelConfig "pointnet" (missing keys keep the defaults
+// of PointNetConfig, so older checkpoints load), and the factory registered as "pointnet".
+nn::ModelConfig pointnet_model_config(const PointNetConfig& cfg);
+PointNetConfig pointnet_config_from(const nn::ModelConfig& cfg);
+ModelFactory pointnet_factory();
 
 }  // namespace pg::models

@@ -14,6 +14,7 @@
 #include "models/train/classifier_trainer.h"
 #include "tools/pg/commands.h"
 #include "tools/pg/progress.h"
+#include "tools/pg/train_progress.h"
 
 namespace pg::cli {
 
@@ -71,26 +72,19 @@ void run_train(TrainCli& c) {
   c.o.variant = models::parse_pointnet_variant(c.variant);
   c.o.augment = !c.no_augment;
   ProgressLine progress;
-  train::TrainCallbacks cb;
-  cb.message = [&](const std::string& s) { progress.print("pg train: " + s); };
-  cb.on_batch = [&](const train::BatchProgress& p) {
-    char prefix[64];
-    const int width = p.epochs >= 1000 ? 4 : p.epochs >= 100 ? 3 : p.epochs >= 10 ? 2 : 1;
-    std::snprintf(prefix, sizeof prefix, "epoch %*lld/%lld", width, static_cast<long long>(p.epoch),
-                  static_cast<long long>(p.epochs));
-    const std::string suffix = fmt("loss %.4f  acc %5.1f%%  %.1f shapes/s", p.loss, 100.0 * p.accuracy,
-                                   p.shapes_per_second) +
-                               "  ETA " + format_duration(p.eta_seconds);
-    progress.update(prefix, static_cast<double>(p.batch) / static_cast<double>(p.batches), suffix);
-  };
+  train::TrainCallbacks cb = terminal_callbacks(progress, c.o.epochs, "shapes");
+  // The classifier's epoch line: accuracies first, as pg has always printed it.
   cb.on_epoch = [&](const train::EpochRecord& r) {
+    const auto train = [&](const char* k) { return train::metric_value(r.train, k); };
     std::string line = fmt("epoch %.0f/%.0f  lr %.3g  train loss %.4f", double(r.epoch), double(c.o.epochs), r.lr,
-                           r.train_loss) +
-                       fmt("  acc %.2f%%", 100.0 * r.train_accuracy);
-    if (r.evaluated)
-      line += fmt("  | test acc %.2f%%  mean class %.2f%%  loss %.4f", 100.0 * r.test_accuracy,
-                  100.0 * r.test_mean_class_accuracy, r.test_loss);
-    line += fmt("  | %.1f s, %.1f shapes/s", r.seconds, r.shapes_per_second);
+                           train("loss")) +
+                       fmt("  acc %.2f%%", 100.0 * train("acc"));
+    if (r.evaluated) {
+      const auto test = [&](const char* k) { return train::metric_value(r.eval, k); };
+      line += fmt("  | test acc %.2f%%  mean class %.2f%%  loss %.4f", 100.0 * test("test_acc"),
+                  100.0 * test("test_mean_class_acc"), test("test_loss"));
+    }
+    line += fmt("  | %.1f s, %.1f shapes/s", r.seconds, r.samples_per_second);
     progress.print(line);
   };
   const train::TrainSummary s = train::train_pointnet_classifier(c.o, cb);
