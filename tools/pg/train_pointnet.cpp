@@ -2,6 +2,7 @@
 //   pg train pointnet --data DIR --out RUN [--variant vanilla|full] [--epochs 250] [--batch-size 32]
 //                     [--lr 0.001] [--seed 1] [--device cpu|cuda] [--resume] ...
 //   pg eval pointnet  --data DIR (--checkpoint FILE | --out RUN) [--device ...] [--split test|train]
+//   pg eval model     --checkpoint FILE [--device ...] [--layers]   (any registered model)
 #include <omp.h>
 
 #include <algorithm>
@@ -11,7 +12,9 @@
 
 #include "core/error.h"
 #include "datasets/modelnet40.h"
+#include "models/nn/checkpoint.h"
 #include "models/train/classifier_trainer.h"
+#include "models/zoo/registry.h"
 #include "tools/pg/commands.h"
 #include "tools/pg/progress.h"
 #include "tools/pg/train_progress.h"
@@ -28,6 +31,11 @@ struct TrainCli {
   std::string variant = "vanilla";
   bool no_augment = false;
   int threads = 0;
+};
+
+struct ModelCli {
+  std::string checkpoint, device = "cpu";
+  bool layers = false;
 };
 
 struct EvalCli {
@@ -121,6 +129,24 @@ void run_eval(const EvalCli& c) {
   print_evaluation(ev, c.split);
 }
 
+// Any registered model, rebuilt from the checkpoint alone (models/zoo/registry.h).
+void run_model(const ModelCli& c) {
+  PG_CHECK(fs::exists(c.checkpoint), "pg eval: checkpoint not found: ", c.checkpoint);
+  const Device dev = Device::parse(c.device);
+  const nn::CheckpointData data = nn::read_checkpoint(c.checkpoint);
+  const nn::ModelConfig cfg = models::checkpoint_model_config(c.checkpoint, data.meta);
+  auto model = models::load_model(c.checkpoint, dev);
+  std::printf("pg eval: %s: model %s\n", c.checkpoint.c_str(), cfg.describe().c_str());
+  std::printf("  epoch %lld, %lld parameters (%lld trainable), on %s\n", static_cast<long long>(data.meta.epoch),
+              static_cast<long long>(model->num_parameters()), static_cast<long long>(model->num_parameters(true)),
+              dev.str().c_str());
+  for (const auto& f : model->frozen_children()) {
+    std::printf("  frozen %s: %s, loaded from %s\n", f.name.c_str(), f.module->type_name().c_str(), f.source.c_str());
+  }
+  for (const auto& [k, v] : data.meta.scalars) std::printf("  %s = %.8g\n", k.c_str(), v);
+  if (c.layers) std::printf("%s", model->summary().c_str());
+}
+
 }  // namespace
 
 void register_train(CLI::App& app) {
@@ -176,6 +202,13 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--points", c.points, "first k points of every shape")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--threads", c.threads, "CPU threads (0: OpenMP default)")->capture_default_str();
   cmd->callback([] { run_eval(c); });
+
+  static ModelCli m;
+  auto* any = eval->add_subcommand("model", "Rebuild any registered model from a checkpoint and describe it");
+  any->add_option("--checkpoint", m.checkpoint, "checkpoint file (of any registered model)")->required();
+  any->add_option("--device", m.device, "cpu or cuda[:N]")->capture_default_str();
+  any->add_flag("--layers", m.layers, "also print every module with its parameter shapes");
+  any->callback([] { run_model(m); });
 }
 
 }  // namespace pg::cli
