@@ -365,7 +365,8 @@ void run_convert(const ConvertCli& c) {
   for (const auto& [s, files] : plan.splits) total += static_cast<int64_t>(files.size());
   std::string names;
   for (const std::string& n : plan.classes) names += (names.empty() ? "" : ", ") + n;
-  std::printf("pg convert: %zu classes (%s), %lld shapes from %s (%s)\n", plan.classes.size(), names.c_str(),
+  std::printf("pg convert: %zu %s (%s), %lld shapes from %s (%s)\n", plan.classes.size(),
+              plan.classes.size() == 1 ? "class" : "classes", names.c_str(),
               static_cast<long long>(total), c.in.c_str(), plan.layout.c_str());
   std::fflush(stdout);
 
