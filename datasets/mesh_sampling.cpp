@@ -10,10 +10,10 @@ namespace pg::datasets {
 
 Tensor sample_mesh_surface(const Tensor& vertices, const Tensor& faces, int64_t n, HostRng& rng,
                            const std::string& what) {
-  PG_CHECK(vertices.defined() && vertices.dim() == 2 && vertices.size(1) == 3 && is_floating(vertices.dtype()),
-           what, ": vertices must be float [V, 3]");
-  PG_CHECK(faces.defined() && faces.dim() == 2 && faces.size(1) == 3 && is_integral(faces.dtype()),
-           what, ": faces must be integer [F, 3]");
+  PG_CHECK(vertices.defined() && vertices.dim() == 2 && vertices.size(1) == 3 && is_floating(vertices.dtype()), what,
+           ": vertices must be float [V, 3]");
+  PG_CHECK(faces.defined() && faces.dim() == 2 && faces.size(1) == 3 && is_integral(faces.dtype()), what,
+           ": faces must be integer [F, 3]");
   PG_CHECK(n >= 1, what, ": n = ", n, " must be ≥ 1");
   const std::vector<double> v = vertices.to_vector<double>();
   const std::vector<int64_t> f = faces.to_vector<int64_t>();
@@ -24,7 +24,9 @@ Tensor sample_mesh_surface(const Tensor& vertices, const Tensor& faces, int64_t 
     PG_CHECK(f[static_cast<size_t>(i)] >= 0 && f[static_cast<size_t>(i)] < nv, what, ": face ", i / 3,
              " has vertex index ", f[static_cast<size_t>(i)], " outside [0, ", nv, ")");
   }
-  auto corner = [&](int64_t face, int k, int d) { return v[static_cast<size_t>(f[static_cast<size_t>(face * 3 + k)] * 3 + d)]; };
+  auto corner = [&](int64_t face, int k, int d) {
+    return v[static_cast<size_t>(f[static_cast<size_t>(face * 3 + k)] * 3 + d)];
+  };
   std::vector<double> cumulative(static_cast<size_t>(nf));
   double total = 0.0;
   for (int64_t t = 0; t < nf; ++t) {

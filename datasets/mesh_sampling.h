@@ -8,8 +8,8 @@
 // cumulative areas, accumulated in float64) and then a uniform point in it: with r1, r2 ~ U[0,1),
 // p = (1 − √r1)·a + √r1·(1 − r2)·b + √r1·r2·c. The points are i.i.d. and a function of the rng
 // stream only. Degenerate (zero-area) triangles are never picked.
-// Errors (pg::Error starting with `what`, e.g. the mesh's file name): wrong shapes/dtypes, n < 1, face indices outside [0, V), no faces or zero
-// total area, NaN/Inf vertices.
+// Errors (pg::Error starting with `what`, e.g. the mesh's file name): wrong shapes/dtypes, n < 1, face indices outside
+// [0, V), no faces or zero total area, NaN/Inf vertices.
 #pragma once
 
 #include <cstdint>

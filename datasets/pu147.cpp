@@ -74,8 +74,8 @@ std::shared_ptr<PuPairDataset> read_pairs_h5(const std::string& path, const PuOp
     PG_CHECK(static_cast<int64_t>(names.size()) == inputs.size(0), h5_where(f, names_dataset), ": ", names.size(),
              " names for ", inputs.size(0), " clouds");
   }
-  return std::make_shared<PuPairDataset>(std::move(inputs), std::move(gts), std::move(names),
-                                         kind + " '" + path + "'", opts);
+  return std::make_shared<PuPairDataset>(std::move(inputs), std::move(gts), std::move(names), kind + " '" + path + "'",
+                                         opts);
 }
 
 bool is_cloud_file(const fs::path& p) {
@@ -138,8 +138,7 @@ Tensor stack_files(const std::map<std::string, std::string>& files) {
 
 PuPairDataset::PuPairDataset(Tensor inputs, Tensor gts, std::vector<std::string> names, std::string description,
                              const PuOptions& opts)
-    : names_(std::move(names)), description_(std::move(description)), input_key_(opts.input_key),
-      gt_key_(opts.gt_key) {
+    : names_(std::move(names)), description_(std::move(description)), input_key_(opts.input_key), gt_key_(opts.gt_key) {
   PG_CHECK(is_stack(inputs), description_, ": inputs must be float32 [N, P, 3] on the CPU");
   PG_CHECK(is_stack(gts), description_, ": ground truths must be float32 [N, P, 3] on the CPU");
   PG_CHECK(inputs.size(0) == gts.size(0) && inputs.size(0) > 0, description_, ": ", inputs.size(0), " inputs and ",

@@ -36,8 +36,8 @@
 namespace pg::datasets {
 
 struct PuOptions {
-  std::string input_dataset;  // empty: the reader's default (poisson_256 / input_2048)
-  std::string gt_dataset;     // empty: the reader's default (poisson_1024 / gt_8192)
+  std::string input_dataset;           // empty: the reader's default (poisson_256 / input_2048)
+  std::string gt_dataset;              // empty: the reader's default (poisson_1024 / gt_8192)
   std::string names_dataset = "name";  // test .h5 only
   std::string input_key = "input";
   std::string gt_key = "gt";

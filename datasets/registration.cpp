@@ -64,7 +64,8 @@ RigidMotion draw_rigid_motion(HostRng& rng, const RigidMotionRange& range) {
   double e[3];
   for (double& v : e) v = rng.uniform(-a, a);
   std::array<double, 3> t{};
-  for (double& v : t) v = range.max_translation > 0.0 ? rng.uniform(-range.max_translation, range.max_translation) : 0.0;
+  for (double& v : t)
+    v = range.max_translation > 0.0 ? rng.uniform(-range.max_translation, range.max_translation) : 0.0;
   return rigid_motion_from_euler_xyz(e[0], e[1], e[2], t);
 }
 
@@ -122,7 +123,8 @@ Example RegistrationPairs::get(int64_t i) const {
 std::string RegistrationPairs::describe() const {
   std::ostringstream os;
   os << "registration pairs of " << base_->describe() << " (" << size() << " pairs, Euler xyz ±"
-     << opts_.range.max_angle_deg << "°, translation ±" << opts_.range.max_translation << ", seed " << opts_.seed << ")";
+     << opts_.range.max_angle_deg << "°, translation ±" << opts_.range.max_translation << ", seed " << opts_.seed
+     << ")";
   return os.str();
 }
 

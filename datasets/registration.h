@@ -38,7 +38,7 @@
 namespace pg::datasets {
 
 struct RigidMotionRange {
-  double max_angle_deg = 45.0;  // θ: every Euler angle uniform in [−θ, θ]
+  double max_angle_deg = 45.0;   // θ: every Euler angle uniform in [−θ, θ]
   double max_translation = 0.0;  // τ: every translation component uniform in [−τ, τ]
 };
 

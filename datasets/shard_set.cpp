@@ -114,8 +114,8 @@ void write_labelled_shard(const std::string& path, const Tensor& points, const T
   const int64_t n = points.size(0);
   PG_CHECK(labels.defined() && labels.dim() == 1 && labels.size(0) == n && is_integral(labels.dtype()),
            "write_labelled_shard '", path, "': labels must be integers [N] with N = ", n);
-  PG_CHECK(shape_ids.empty() || static_cast<int64_t>(shape_ids.size()) == n, "write_labelled_shard '", path, "': ",
-           shape_ids.size(), " shape ids for ", n, " shapes");
+  PG_CHECK(shape_ids.empty() || static_cast<int64_t>(shape_ids.size()) == n, "write_labelled_shard '", path,
+           "': ", shape_ids.size(), " shape ids for ", n, " shapes");
   const std::vector<int64_t> lv = labels.to_vector<int64_t>();
   bool fits_u8 = true;
   for (const int64_t l : lv) {

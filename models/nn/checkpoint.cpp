@@ -91,7 +91,8 @@ Tensor read_tensor(const H5File& f, const std::string& name, const Ctx& ctx) {
 NamedTensors read_tensor_group(const H5File& f, const std::string& group, const Ctx& ctx) {
   if (!f.is_group(group)) ctx.fail(group, "missing group");
   NamedTensors out;
-  for (const std::string& n : f.list(group, H5Order::creation)) out.emplace_back(n, read_tensor(f, group + "/" + n, ctx));
+  for (const std::string& n : f.list(group, H5Order::creation))
+    out.emplace_back(n, read_tensor(f, group + "/" + n, ctx));
   return out;
 }
 

@@ -128,8 +128,8 @@ TEST_CASE("consistent shapes: the real collections (../shared/data/consistent_sh
     const char* name;
     int64_t n, m, faces;
   };
-  for (const Expect& x : {Expect{"cactus", 19, 5261, 10518}, Expect{"faces", 4, 7118, 14037},
-                          Expect{"faust", 4, 6890, 13776}}) {
+  for (const Expect& x :
+       {Expect{"cactus", 19, 5261, 10518}, Expect{"faces", 4, 7118, 14037}, Expect{"faust", 4, 6890, 13776}}) {
     INFO(x.name);
     ConsistentShapesOptions o;
     o.faces_file = dir + "/" + x.name + "_mesh_example.ply";

@@ -44,8 +44,7 @@ Tensor curve(int64_t n, float phase) {
 Mesh cube() {
   std::vector<float> v;
   for (int i = 0; i < 8; ++i) v.insert(v.end(), {i & 1 ? 1.f : -1.f, i & 2 ? 1.f : -1.f, i & 4 ? 1.f : -1.f});
-  return {from_vector(v, {8, 3}),
-          {{0, 1, 3, 2}, {4, 6, 7, 5}, {0, 4, 5, 1}, {2, 3, 7, 6}, {0, 2, 6, 4}, {1, 5, 7, 3}}};
+  return {from_vector(v, {8, 3}), {{0, 1, 3, 2}, {4, 6, 7, 5}, {0, 4, 5, 1}, {2, 3, 7, 6}, {0, 2, 6, 4}, {1, 5, 7, 3}}};
 }
 
 // chair: a.ply (cloud, 100 points), b.xyz (60), c.off (cube mesh);
@@ -122,8 +121,8 @@ TEST_CASE("convert: class folders, seeded fraction split, subsets and surface sa
   const fs::path in = fs::path(dir.path()) / "in";
   make_class_folders(in);
   const std::string out = dir.file("out");
-  const CliResult r = run_pg({"convert", "--in", in.string(), "--out", out, "--points", "32", "--test-fraction",
-                              "0.34", "--seed", "3", "--shard-size", "3"});
+  const CliResult r = run_pg({"convert", "--in", in.string(), "--out", out, "--points", "32", "--test-fraction", "0.34",
+                              "--seed", "3", "--shard-size", "3"});
   INFO(str(r));
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("pg convert: 2 classes (chair, table), 6 shapes") != std::string::npos);
@@ -146,7 +145,7 @@ TEST_CASE("convert: class folders, seeded fraction split, subsets and surface sa
   // Clouds with more points are subsampled (FPS) to a subset; meshes are sampled on the surface.
   auto find = [&](const std::string& id) -> const std::vector<float>& {
     return std::find(train.ids.begin(), train.ids.end(), id) != train.ids.end() ? cloud_of(train, id)
-                                                                               : cloud_of(test, id);
+                                                                                : cloud_of(test, id);
   };
   require_subset(find("chair/a.ply"), curve(100, 0.0f));
   require_subset(find("chair/b.xyz"), curve(60, 1.0f));
@@ -159,17 +158,17 @@ TEST_CASE("convert: class folders, seeded fraction split, subsets and surface sa
   // Same seed: identical bytes; a shape's points do not depend on the other files.
   const std::string out2 = dir.file("out2");
   fs::remove(in / "table/f.xyz");
-  REQUIRE(run_pg({"convert", "--in", in.string(), "--out", out2, "--points", "32", "--test-fraction", "0",
-                  "--seed", "3"})
-              .exit_code == 0);
+  REQUIRE(
+      run_pg({"convert", "--in", in.string(), "--out", out2, "--points", "32", "--test-fraction", "0", "--seed", "3"})
+          .exit_code == 0);
   const SplitRows again = read_split(out2, "train");
   CHECK(cloud_of(again, "chair/a.ply") == find("chair/a.ply"));
   CHECK(cloud_of(again, "table/e.ply") == find("table/e.ply"));
   // Another seed: other points.
   const std::string out3 = dir.file("out3");
-  REQUIRE(run_pg({"convert", "--in", in.string(), "--out", out3, "--points", "32", "--test-fraction", "0",
-                  "--seed", "4"})
-              .exit_code == 0);
+  REQUIRE(
+      run_pg({"convert", "--in", in.string(), "--out", out3, "--points", "32", "--test-fraction", "0", "--seed", "4"})
+          .exit_code == 0);
   CHECK(cloud_of(read_split(out3, "train"), "chair/a.ply") != find("chair/a.ply"));
 }
 
@@ -285,8 +284,8 @@ TEST_CASE("convert: errors name the problem and leave the output folder as it wa
   r = run_pg({"convert", "--in", in.string(), "--out", dir.file("o3"), "--split", "folders"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("no train/val/test folders") != std::string::npos);
-  r = run_pg({"convert", "--in", in.string(), "--out", dir.file("o4"), "--test-fraction", "0.6", "--val-fraction",
-              "0.4"});
+  r = run_pg(
+      {"convert", "--in", in.string(), "--out", dir.file("o4"), "--test-fraction", "0.6", "--val-fraction", "0.4"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("leaves no training shapes") != std::string::npos);
   fs::create_directories(in / "empty_class");

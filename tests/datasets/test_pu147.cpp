@@ -40,8 +40,8 @@ TEST_CASE("pu147: PU-GAN's patch file as (input, gt) items, names and keys confi
   TempDir dir("pg_pu");
   const std::string path = dir.file("PUGAN_poisson_256_poisson_1024.h5");
   // float64 inputs (read as float32) and float32 ground truths.
-  write_pairs(path, "poisson_256", from_vector(coded_points(3, 4, 0.0f).to_vector<double>(), {3, 4, 3}),
-              "poisson_1024", coded_points(3, 16, 100.0f));
+  write_pairs(path, "poisson_256", from_vector(coded_points(3, 4, 0.0f).to_vector<double>(), {3, 4, 3}), "poisson_1024",
+              coded_points(3, 16, 100.0f));
   const auto ds = read_pu_patches(path);
   REQUIRE(ds->size() == 3);
   CHECK(ds->describe().find("PU-147 patches") != std::string::npos);
@@ -94,7 +94,8 @@ TEST_CASE("pu147: normalisation centres each pair on its ground truth and scales
     for (size_t j = 0; j < g.size(); ++j) CHECK(g[j] == Approx((g0[j] - c[j % 3]) / r).margin(1e-6));
     for (size_t j = 0; j < x.size(); ++j) CHECK(x[j] == Approx((x0[j] - c[j % 3]) / r).margin(1e-6));
     double rmax = 0.0;
-    for (size_t j = 0; j < g.size(); j += 3) rmax = std::max(rmax, std::sqrt(double(g[j]) * g[j] + double(g[j + 1]) * g[j + 1] + double(g[j + 2]) * g[j + 2]));
+    for (size_t j = 0; j < g.size(); j += 3)
+      rmax = std::max(rmax, std::sqrt(double(g[j]) * g[j] + double(g[j + 1]) * g[j + 1] + double(g[j + 2]) * g[j + 2]));
     CHECK(rmax == Approx(1.0).epsilon(1e-5));
   }
   // A ground truth whose points coincide cannot be normalised.
@@ -177,8 +178,9 @@ TEST_CASE("pu147: the test set from one .h5 and from paired .xyz folders", "[dat
   write_xyz(dir.file("input/elk.xyz"), cloud_of(in, 0));
   write_xyz(dir.file("gt/fandisk.xyz"), cloud_of(gt, 0));
   write_xyz(dir.file("gt/horse.xyz"), cloud_of(gt, 0));
-  require_error([&] { read_pu_test_folders(dir.file("input"), dir.file("gt")); },
-                {"do not pair up", "inputs without a ground truth: elk", "ground truths without an input: fandisk, horse"});
+  require_error(
+      [&] { read_pu_test_folders(dir.file("input"), dir.file("gt")); },
+      {"do not pair up", "inputs without a ground truth: elk", "ground truths without an input: fandisk, horse"});
   std::filesystem::remove(dir.file("gt/fandisk.xyz"));
   std::filesystem::remove(dir.file("gt/horse.xyz"));
   write_xyz(dir.file("gt/elk.xyz"), cloud_of(coded_points(1, 5, 0.0f), 0));
@@ -186,7 +188,8 @@ TEST_CASE("pu147: the test set from one .h5 and from paired .xyz folders", "[dat
                 {"elk.xyz", "has 5 points", "same count"});
   write_xyz(dir.file("gt/elk.txt"), cloud_of(gt, 0));
   require_error([&] { read_pu_test_folders(dir.file("input"), dir.file("gt")); }, {"two files named 'elk'"});
-  require_error([&] { read_pu_test_folders(dir.file("nowhere"), dir.file("gt")); }, {"input folder", "nowhere", "not found"});
+  require_error([&] { read_pu_test_folders(dir.file("nowhere"), dir.file("gt")); },
+                {"input folder", "nowhere", "not found"});
   std::filesystem::create_directories(dir.file("empty"));
   require_error([&] { read_pu_test_folders(dir.file("empty"), dir.file("gt")); }, {"empty", "holds no point files"});
 }

@@ -25,9 +25,15 @@ Mat mul(const Mat& a, const Mat& b) {
       for (int k = 0; k < 3; ++k) c[i * 3 + j] += a[i * 3 + k] * b[k * 3 + j];
   return c;
 }
-Mat rot_x(double a) { return {1, 0, 0, 0, std::cos(a), -std::sin(a), 0, std::sin(a), std::cos(a)}; }
-Mat rot_y(double a) { return {std::cos(a), 0, std::sin(a), 0, 1, 0, -std::sin(a), 0, std::cos(a)}; }
-Mat rot_z(double a) { return {std::cos(a), -std::sin(a), 0, std::sin(a), std::cos(a), 0, 0, 0, 1}; }
+Mat rot_x(double a) {
+  return {1, 0, 0, 0, std::cos(a), -std::sin(a), 0, std::sin(a), std::cos(a)};
+}
+Mat rot_y(double a) {
+  return {std::cos(a), 0, std::sin(a), 0, 1, 0, -std::sin(a), 0, std::cos(a)};
+}
+Mat rot_z(double a) {
+  return {std::cos(a), -std::sin(a), 0, std::sin(a), std::cos(a), 0, 0, 0, 1};
+}
 
 // Euler angles of R = Rx(ax)·Ry(ay)·Rz(az) with |ay| < 90°.
 std::array<double, 3> euler_xyz_of(const Mat& r) {
@@ -91,7 +97,8 @@ TEST_CASE("registration: Euler xyz → quaternion → matrix is Rx·Ry·Rz", "[d
   CHECK(qx.quaternion[1] == Approx(std::sqrt(0.5)));
   CHECK(qx.rotation[2 * 3 + 1] == Approx(1.0));  // R[z][y]
   // Non-commuting angles: the order matters and must be x, then y, then z (matrix product).
-  for (const auto& e : {std::array<double, 3>{0.3, -0.7, 0.5}, {-0.78, 0.78, -0.1}, {0.0, 0.0, 0.0}, {0.6, 0.2, -0.4}}) {
+  for (const auto& e :
+       {std::array<double, 3>{0.3, -0.7, 0.5}, {-0.78, 0.78, -0.1}, {0.0, 0.0, 0.0}, {0.6, 0.2, -0.4}}) {
     const RigidMotion m = rigid_motion_from_euler_xyz(e[0], e[1], e[2], {0.1, -0.2, 0.3});
     const Mat want = mul(mul(rot_x(e[0]), rot_y(e[1])), rot_z(e[2]));
     CHECK(max_diff(m.rotation, want) < 1e-12);
@@ -165,11 +172,14 @@ TEST_CASE("registration: a fixed set per seed; pair i depends only on (seed, i)"
   // Concurrent access gives the same pairs.
   std::vector<std::vector<float>> par(static_cast<size_t>(longer.size()));
   std::thread t1([&] {
-    for (int64_t i = 0; i < longer.size(); i += 2) par[static_cast<size_t>(i)] = longer.get(i).at("source").to_vector<float>();
+    for (int64_t i = 0; i < longer.size(); i += 2)
+      par[static_cast<size_t>(i)] = longer.get(i).at("source").to_vector<float>();
   });
-  for (int64_t i = 1; i < longer.size(); i += 2) par[static_cast<size_t>(i)] = longer.get(i).at("source").to_vector<float>();
+  for (int64_t i = 1; i < longer.size(); i += 2)
+    par[static_cast<size_t>(i)] = longer.get(i).at("source").to_vector<float>();
   t1.join();
-  for (int64_t i = 0; i < longer.size(); ++i) CHECK(par[static_cast<size_t>(i)] == longer.get(i).at("source").to_vector<float>());
+  for (int64_t i = 0; i < longer.size(); ++i)
+    CHECK(par[static_cast<size_t>(i)] == longer.get(i).at("source").to_vector<float>());
 }
 
 TEST_CASE("registration: translation range, the per-epoch transform, errors", "[datasets][registration]") {

@@ -27,9 +27,10 @@ struct FakeShapeNet {
     write_text(dir.file("train_files.txt"), "shapenet/train0.h5\nshapenet/train1.h5\n");
     write_text(dir.file("val_files.txt"), "val0.h5\n");
     write_text(dir.file("test_files.txt"), dir.file("test0.h5") + "\n");  // absolute path
-    write_labelled_shard(dir.file("train0.h5"), coded_points(3, 8, 0.0f), from_vector(std::vector<int64_t>{2, 0, 1}, {3}),
-                         {"a", "b", "c"});
-    write_labelled_shard(dir.file("train1.h5"), coded_points(2, 8, 10.0f), from_vector(std::vector<int64_t>{1, 1}, {2}));
+    write_labelled_shard(dir.file("train0.h5"), coded_points(3, 8, 0.0f),
+                         from_vector(std::vector<int64_t>{2, 0, 1}, {3}), {"a", "b", "c"});
+    write_labelled_shard(dir.file("train1.h5"), coded_points(2, 8, 10.0f),
+                         from_vector(std::vector<int64_t>{1, 1}, {2}));
     write_labelled_shard(dir.file("val0.h5"), coded_points(1, 8, 20.0f), from_vector(std::vector<int64_t>{0}, {1}));
     write_labelled_shard(dir.file("test0.h5"), coded_points(2, 8, 30.0f), from_vector(std::vector<int64_t>{2, 0}, {2}));
   }
@@ -65,7 +66,7 @@ TEST_CASE("shapenet: every split of the layout, as a Dataset of named tensors", 
   CHECK(e.at("label").dtype() == DType::i64);
   CHECK(e.at("label").item<int64_t>() == 0);
   const auto pv = e.at("points").to_vector<float>();
-  CHECK(pv[0] == 31.0f);                      // shape 1 of the test shard
+  CHECK(pv[0] == 31.0f);                     // shape 1 of the test shard
   CHECK(pv[7 * 3 + 2] == Approx(31.0072f));  // point 7, z
   // Items are copies: editing one leaves the dataset unchanged.
   e.at("points").data<float>()[0] = -5.0f;
@@ -116,7 +117,8 @@ TEST_CASE("shapenet: missing files, bad shards and bad labels name the file and 
   {
     FakeShapeNet sn;
     std::filesystem::remove(sn.path("train1.h5"));
-    require_error([&] { read_shapenet(sn.dir.path(), "train"); }, {"train_files.txt", "line 2", "train1.h5", "not found"});
+    require_error([&] { read_shapenet(sn.dir.path(), "train"); },
+                  {"train_files.txt", "line 2", "train1.h5", "not found"});
   }
   FakeShapeNet sn;
   const std::string shard = sn.path("val0.h5");
@@ -170,12 +172,17 @@ TEST_CASE("shapenet: the layout writer stores uint8 labels when they fit, int32 
   CHECK(b.type("label").describe() == "int32");
   CHECK(b.read_as("label", DType::i64).to_vector<int64_t>() == std::vector<int64_t>{256, 3});
   CHECK_FALSE(b.exists("shape_id"));
-  require_error([&] { write_labelled_shard(dir.file("c.h5"), coded_points(2, 4, 0.0f),
-                                           from_vector(std::vector<int64_t>{-1, 0}, {2})); },
-                {"c.h5", "label -1"});
-  require_error([&] { write_labelled_shard(dir.file("c.h5"), coded_points(2, 4, 0.0f),
-                                           from_vector(std::vector<int64_t>{1, 0}, {2}), {"only one"}); },
-                {"c.h5", "1 shape ids for 2 shapes"});
+  require_error(
+      [&] {
+        write_labelled_shard(dir.file("c.h5"), coded_points(2, 4, 0.0f), from_vector(std::vector<int64_t>{-1, 0}, {2}));
+      },
+      {"c.h5", "label -1"});
+  require_error(
+      [&] {
+        write_labelled_shard(dir.file("c.h5"), coded_points(2, 4, 0.0f), from_vector(std::vector<int64_t>{1, 0}, {2}),
+                             {"only one"});
+      },
+      {"c.h5", "1 shape ids for 2 shapes"});
   CHECK_FALSE(std::filesystem::exists(dir.file("c.h5")));
   CHECK(pg::test::count_temporaries(dir.path()) == 0);
 }

@@ -138,8 +138,8 @@ std::vector<ClassDir> find_class_dirs(const ConvertCli& c, std::string& layout) 
   const fs::path in(c.in);
   std::vector<ClassDir> top;
   const std::vector<std::string> dirs = subdirs(in);
-  const bool split_first = !c.class_name.empty() ? false
-                                                 : !dirs.empty() && std::all_of(dirs.begin(), dirs.end(), is_split_name);
+  const bool split_first =
+      !c.class_name.empty() ? false : !dirs.empty() && std::all_of(dirs.begin(), dirs.end(), is_split_name);
   if (!c.class_name.empty()) {
     top.push_back({c.class_name, in, ""});
     layout = "one class (--class)";
@@ -227,8 +227,8 @@ Plan make_plan(const ConvertCli& c) {
     for (auto* part : {&train, &val, &test}) {
       std::sort(part->begin(), part->end(), [](const Source& a, const Source& b) { return a.rel < b.rel; });
     }
-    for (const auto& [s, part] : {std::pair<std::string, std::vector<Source>*>{"train", &train}, {"val", &val},
-                                  {"test", &test}}) {
+    for (const auto& [s, part] :
+         {std::pair<std::string, std::vector<Source>*>{"train", &train}, {"val", &val}, {"test", &test}}) {
       auto& dst = plan.splits[s];
       dst.insert(dst.end(), part->begin(), part->end());
     }
@@ -291,8 +291,8 @@ void normalize_cloud(Tensor& pts, const std::string& mode, const std::string& pa
     centre();
     double r2 = 0.0;
     for (int64_t i = 0; i < n; ++i) {
-      r2 = std::max(r2, double(p[i * 3]) * p[i * 3] + double(p[i * 3 + 1]) * p[i * 3 + 1] +
-                            double(p[i * 3 + 2]) * p[i * 3 + 2]);
+      r2 = std::max(
+          r2, double(p[i * 3]) * p[i * 3] + double(p[i * 3 + 1]) * p[i * 3 + 1] + double(p[i * 3 + 2]) * p[i * 3 + 2]);
     }
     scale(std::sqrt(r2));
   } else {  // cube: divide by the largest bounding-box side, then zero mean (APSNet's OnUnitCube)
@@ -366,8 +366,8 @@ void run_convert(const ConvertCli& c) {
   std::string names;
   for (const std::string& n : plan.classes) names += (names.empty() ? "" : ", ") + n;
   std::printf("pg convert: %zu %s (%s), %lld shapes from %s (%s)\n", plan.classes.size(),
-              plan.classes.size() == 1 ? "class" : "classes", names.c_str(),
-              static_cast<long long>(total), c.in.c_str(), plan.layout.c_str());
+              plan.classes.size() == 1 ? "class" : "classes", names.c_str(), static_cast<long long>(total),
+              c.in.c_str(), plan.layout.c_str());
   std::fflush(stdout);
 
   const bool out_existed = fs::exists(c.out, ec);
@@ -441,7 +441,8 @@ void run_convert(const ConvertCli& c) {
 void register_convert(CLI::App& app) {
   static ConvertCli c;
   auto* cmd = app.add_subcommand(
-      "convert", "Convert a folder of per-shape .ply/.off/.xyz files to labelled HDF5 shards (ShapeNet/ModelNet layout)");
+      "convert",
+      "Convert a folder of per-shape .ply/.off/.xyz files to labelled HDF5 shards (ShapeNet/ModelNet layout)");
   cmd->add_option("--in", c.in, "input folder: <class>/<files>, <class>/<split>/<files> or <split>/<class>/<files>")
       ->required();
   cmd->add_option("--out", c.out, "output folder (created if missing; files of the same names are replaced)")
