@@ -361,15 +361,14 @@ TEST_CASE("checkpoint: missing, foreign, corrupt and truncated files raise error
   REQUIRE_THROWS_WITH(nn::load_checkpoint(bad, net), Catch::Contains("truncated or corrupt"));
 }
 
-TEST_CASE("checkpoint: model configuration attributes round trip as string attributes of /config",
-          "[checkpoint]") {
+TEST_CASE("checkpoint: model configuration attributes round trip as string attributes of /config", "[checkpoint]") {
   TempDir dir;
   const std::string path = dir.file("cfg.h5");
   Net a(1);
   nn::CheckpointMeta meta;
   meta.epoch = 2;
   meta.config = "{}";
-  meta.attributes = {{"model", "pointnet"},     {"variant", "full"},   {"widths", "64,64,128"},
+  meta.attributes = {{"model", "pointnet"},    {"variant", "full"}, {"widths", "64,64,128"},
                      {"unicode π", "∑ naïve"}, {"empty_value", ""}, {"dots.and spaces", "x y"}};
   nn::save_checkpoint(path, a, nullptr, meta);
   Net b(2);
@@ -447,10 +446,8 @@ std::vector<std::string> layout_of(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("checkpoint: files written before the move onto H5File load, and the layout is unchanged",
-          "[checkpoint]") {
-  const std::string legacy =
-      (fs::path(PG_TESTS_SOURCE_DIR) / "models" / "data" / "checkpoint_v1_legacy.h5").string();
+TEST_CASE("checkpoint: files written before the move onto H5File load, and the layout is unchanged", "[checkpoint]") {
+  const std::string legacy = (fs::path(PG_TESTS_SOURCE_DIR) / "models" / "data" / "checkpoint_v1_legacy.h5").string();
   REQUIRE(fs::exists(legacy));
   const nn::CheckpointData want = legacy_contents();
   const nn::CheckpointData got = nn::read_checkpoint(legacy);
