@@ -140,5 +140,4 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
 }  // namespace pg::autograd
 
 namespace pg {
-void Tensor::backward(const Tensor& grad, bool retain_graph) const { autograd::backward(*this, grad, retain_graph); }
 }  // namespace pg

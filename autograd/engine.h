@@ -17,3 +17,10 @@ void backward(const Tensor& root, const Tensor& grad = Tensor(), bool retain_gra
 void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads, bool retain_graph = false);
 
 }  // namespace pg::autograd
+
+namespace pg {
+// What Tensor::backward() resolves to (see core/tensor.h); same as autograd::backward.
+inline void tensor_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+  autograd::backward(root, grad, retain_graph);
+}
+}  // namespace pg

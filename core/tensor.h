@@ -1,8 +1,14 @@
 // pg::Tensor: a cheap shared handle to a TensorImpl (storage, shape, strides, offset, dtype,
 // autograd metadata). Views share storage. Shapes and strides are in elements, 64-bit.
 //
-// Member functions that create new tensors (views, conversions, copies) are differentiable and
-// are defined in ops/ (tensor_methods.cpp); core/ only provides the raw, non-recording pieces.
+// Member functions that create new tensors (views, conversions, copies), the in-place copy_/
+// fill_ and backward() are sugar for free functions of higher layers (ops/view.h,
+// autograd/engine.h). Core must not depend on those layers, so the methods are templates whose
+// bodies make an unqualified call with a dependent argument: the call is resolved by
+// argument-dependent lookup where the method is used, against the free function declared by the
+// header that code includes (ops/ops.h or pointgrad.h). Core itself declares nothing that a
+// higher layer defines; using such a method without including ops/view.h (or
+// autograd/engine.h for backward) is a compile error naming the missing function.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +26,31 @@ namespace pg {
 namespace autograd {
 class Node;
 }
+
+class Tensor;
+using Shape = std::vector<int64_t>;
+
+// The forwarding bodies of Tensor's layered methods (see the file comment). Each makes an
+// unqualified call on a dependent argument, found by argument-dependent lookup at instantiation.
+namespace tensor_sugar {
+template <class T> T reshape_of(const T& x, const Shape& s) { return reshape(x, s); }
+template <class T> T view_of(const T& x, const Shape& s) { return view(x, s); }
+template <class T> T permute_of(const T& x, const std::vector<int64_t>& d) { return permute(x, d); }
+template <class T> T transpose_of(const T& x, int64_t a, int64_t b) { return transpose(x, a, b); }
+template <class T> T slice_of(const T& x, int64_t d, int64_t s, int64_t e, int64_t st) { return slice(x, d, s, e, st); }
+template <class T> T select_of(const T& x, int64_t d, int64_t i) { return select(x, d, i); }
+template <class T> T expand_of(const T& x, const Shape& s) { return expand(x, s); }
+template <class T> T squeeze_of(const T& x, int64_t d) { return squeeze(x, d); }
+template <class T> T squeeze_all_of(const T& x) { return squeeze(x); }
+template <class T> T unsqueeze_of(const T& x, int64_t d) { return unsqueeze(x, d); }
+template <class T> T flatten_of(const T& x, int64_t s, int64_t e) { return flatten(x, s, e); }
+template <class T> T contiguous_of(const T& x) { return contiguous(x); }
+template <class T> T clone_of(const T& x) { return clone(x); }
+template <class T> T to_of(const T& x, DType t, Device d) { return to(x, t, d); }
+template <class T> void copy_in(const T& x, const T& src) { copy_(x, src); }
+template <class T> void fill_in(const T& x, double v) { fill_(x, v); }
+template <class T> void backward_of(const T& root, const T& grad, bool retain) { tensor_backward(root, grad, retain); }
+}  // namespace tensor_sugar
 
 using Shape = std::vector<int64_t>;
 
@@ -106,34 +137,61 @@ class Tensor {
   const std::shared_ptr<autograd::Node>& grad_fn() const { return checked().grad_fn; }
   // A view sharing storage with no autograd history and requires_grad = false.
   Tensor detach() const;
-  // Defined in autograd/engine.cpp.
-  void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
+  // Backpropagates from this tensor (autograd/engine.h: autograd::backward).
+  template <class T = Tensor>
+  void backward(const T& grad = T(), bool retain_graph = false) const {
+    tensor_sugar::backward_of<T>(*this, grad, retain_graph);
+  }
 
-  // ---- views (differentiable, defined in ops/view.cpp) ----
-  Tensor reshape(const Shape& shape) const;  // a view when the strides allow, else a copy
-  Tensor view(const Shape& shape) const;     // always a view; throws if impossible
-  Tensor permute(const std::vector<int64_t>& dims) const;
-  Tensor transpose(int64_t d0, int64_t d1) const;
-  Tensor t() const;  // 2-D transpose
-  Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
-  Tensor select(int64_t dim, int64_t index) const;
-  Tensor expand(const Shape& shape) const;
-  Tensor squeeze(int64_t dim) const;
-  Tensor squeeze() const;
-  Tensor unsqueeze(int64_t dim) const;
-  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  // ---- views (differentiable; ops/view.h) ----
+  // reshape: a view when the strides allow, else a copy; view: always a view, throws if impossible.
+  template <class T = Tensor> T reshape(const Shape& shape) const { return tensor_sugar::reshape_of<T>(*this, shape); }
+  template <class T = Tensor> T view(const Shape& shape) const { return tensor_sugar::view_of<T>(*this, shape); }
+  template <class T = Tensor> T permute(const std::vector<int64_t>& dims) const {
+    return tensor_sugar::permute_of<T>(*this, dims);
+  }
+  template <class T = Tensor> T transpose(int64_t d0, int64_t d1) const {
+    return tensor_sugar::transpose_of<T>(*this, d0, d1);
+  }
+  // 2-D transpose (a tensor of rank < 2 is returned as is).
+  template <class T = Tensor> T t() const {
+    PG_CHECK(dim() <= 2, "t: expects a tensor of rank <= 2, got rank ", dim());
+    return dim() < 2 ? T(*this) : tensor_sugar::transpose_of<T>(*this, 0, 1);
+  }
+  template <class T = Tensor> T slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const {
+    return tensor_sugar::slice_of<T>(*this, dim, start, end, step);
+  }
+  template <class T = Tensor> T select(int64_t dim, int64_t index) const {
+    return tensor_sugar::select_of<T>(*this, dim, index);
+  }
+  template <class T = Tensor> T expand(const Shape& shape) const { return tensor_sugar::expand_of<T>(*this, shape); }
+  template <class T = Tensor> T squeeze(int64_t dim) const { return tensor_sugar::squeeze_of<T>(*this, dim); }
+  template <class T = Tensor> T squeeze() const { return tensor_sugar::squeeze_all_of<T>(*this); }
+  template <class T = Tensor> T unsqueeze(int64_t dim) const { return tensor_sugar::unsqueeze_of<T>(*this, dim); }
+  template <class T = Tensor> T flatten(int64_t start_dim = 0, int64_t end_dim = -1) const {
+    return tensor_sugar::flatten_of<T>(*this, start_dim, end_dim);
+  }
 
-  // ---- copies and conversions (differentiable, defined in ops/convert.cpp) ----
-  Tensor contiguous() const;
-  Tensor clone() const;
-  Tensor to(Device device) const;
-  Tensor to(DType dtype) const;
-  Tensor to(DType dtype, Device device) const;
+  // ---- copies and conversions (differentiable; ops/view.h) ----
+  template <class T = Tensor> T contiguous() const { return tensor_sugar::contiguous_of<T>(*this); }
+  template <class T = Tensor> T clone() const { return tensor_sugar::clone_of<T>(*this); }
+  template <class T = Tensor> T to(Device device) const { return tensor_sugar::to_of<T>(*this, dtype(), device); }
+  template <class T = Tensor> T to(DType dtype) const { return tensor_sugar::to_of<T>(*this, dtype, device()); }
+  template <class T = Tensor> T to(DType dtype, Device device) const {
+    return tensor_sugar::to_of<T>(*this, dtype, device);
+  }
 
-  // ---- in place (not differentiable; bump the version) ----
-  Tensor& copy_(const Tensor& src);  // broadcasts src; converts dtype; may cross devices
-  Tensor& fill_(double value);
-  Tensor& zero_() { return fill_(0.0); }
+  // ---- in place (not differentiable; bump the version; ops/view.h) ----
+  // copy_ broadcasts src, converts dtype and may cross devices.
+  template <class T = Tensor> Tensor& copy_(const T& src) {
+    tensor_sugar::copy_in<T>(*this, src);
+    return *this;
+  }
+  template <class T = Tensor> Tensor& fill_(double value) {
+    tensor_sugar::fill_in<T>(*this, value);
+    return *this;
+  }
+  template <class T = Tensor> Tensor& zero_() { return fill_<T>(0.0); }
 
   // Value of a one-element tensor (any device) converted to T.
   template <class T = double>

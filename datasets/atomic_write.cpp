@@ -1,5 +1,6 @@
 #include "datasets/atomic_write.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -30,6 +31,13 @@ void write_file_atomic(const std::string& path, const std::function<void(const s
   const std::string tmp = atomic_temp_path(path);
   try {
     write(tmp);
+    // The data must be on disk before the rename makes it visible under `path`.
+    const int fd = ::open(tmp.c_str(), O_RDONLY);
+    PG_CHECK(fd >= 0, "cannot write '", path, "': the temporary file '", tmp, "' is missing after writing");
+    const bool synced = ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    PG_CHECK(synced, "cannot write '", path, "': fsync of the temporary file failed: ", std::strerror(err));
   } catch (...) {
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
@@ -40,6 +48,12 @@ void write_file_atomic(const std::string& path, const std::function<void(const s
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
     PG_FAIL("cannot write '", path, "': rename of the temporary file failed: ", std::strerror(err));
+  }
+  // Best effort: make the rename itself durable.
+  const int dfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
 }
 

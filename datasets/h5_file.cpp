@@ -316,7 +316,7 @@ bool is_hdf5_file(const std::string& path) {
 
 // ---- H5File ----
 
-H5File::H5File(const std::string& path, Mode mode) : path_(path), mode_(mode) {
+H5File::H5File(const std::string& path, Mode mode, const H5CreateOptions& create_opts) : path_(path), mode_(mode) {
   h5_silence_errors();
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
 #if H5_VERSION_GE(1, 10, 7)
@@ -324,7 +324,13 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path), mode_(mode) {
   H5Pset_file_locking(fapl.get(), false, true);
 #endif
   if (mode == Mode::create) {
-    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+    const int64_t ub = create_opts.user_block;
+    PG_CHECK(ub == 0 || (ub >= 512 && (ub & (ub - 1)) == 0), "cannot create HDF5 file '", path, "': user block of ", ub,
+             " bytes (must be 0 or a power of two ≥ 512)");
+    Hid fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+    PG_CHECK(fcpl.valid() && H5Pset_userblock(fcpl.get(), static_cast<hsize_t>(ub)) >= 0, "cannot create HDF5 file '",
+             path, "': cannot set the user block", h5_detail());
+    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
     PG_CHECK(f >= 0, "cannot create HDF5 file '", path, "'", h5_detail());
     id_ = f;
     return;
@@ -415,17 +421,27 @@ bool H5File::exists(const std::string& name) const {
   return r > 0;
 }
 
-bool H5File::is_dataset(const std::string& name) const {
-  if (!exists(name)) return false;
-  Hid o(H5Oopen(id_, obj_path(name).c_str(), H5P_DEFAULT), H5Oclose);
+namespace {
+// The kind of object at `name` of an open file (H5I_BADID when there is none or it cannot be opened).
+H5I_type_t object_kind(hid_t file, const std::string& name) {
+  Hid o(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose);
   if (!o.valid()) {
     H5Eclear2(H5E_DEFAULT);
-    return false;
+    return H5I_BADID;
   }
-  return H5Iget_type(o.get()) == H5I_DATASET;
+  return H5Iget_type(o.get());
+}
+}  // namespace
+
+bool H5File::is_dataset(const std::string& name) const {
+  return exists(name) && object_kind(id_, obj_path(name)) == H5I_DATASET;
 }
 
-std::vector<std::string> H5File::list(const std::string& group) const {
+bool H5File::is_group(const std::string& name) const {
+  return exists(name) && object_kind(id_, obj_path(name)) == H5I_GROUP;
+}
+
+std::vector<std::string> H5File::list(const std::string& group, H5Order order) const {
   require_open("list");
   const std::string g = obj_path(group);
   PG_CHECK(exists(g), "file '", path_, "': group '", g, "' not found");
@@ -433,17 +449,40 @@ std::vector<std::string> H5File::list(const std::string& group) const {
   PG_CHECK(gid.valid(), "file '", path_, "': '", g, "' is not a group", h5_detail());
   H5G_info_t info;
   PG_CHECK(H5Gget_info(gid.get(), &info) >= 0, "file '", path_, "': cannot read group '", g, "'", h5_detail());
+  H5_index_t index = H5_INDEX_NAME;
+  if (order == H5Order::creation) {
+    Hid gcpl(H5Gget_create_plist(gid.get()), H5Pclose);
+    unsigned flags = 0;
+    if (gcpl.valid() && H5Pget_link_creation_order(gcpl.get(), &flags) >= 0 && (flags & H5P_CRT_ORDER_TRACKED) != 0 &&
+        (flags & H5P_CRT_ORDER_INDEXED) != 0) {
+      index = H5_INDEX_CRT_ORDER;
+    }
+    H5Eclear2(H5E_DEFAULT);
+  }
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t len = H5Lget_name_by_idx(gid.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    PG_CHECK(len >= 0, "file '", path_, "': cannot read the members of group '", g, "'", h5_detail());
+    const ssize_t len = H5Lget_name_by_idx(gid.get(), ".", index, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    PG_CHECK(len >= 0, "file '", path_, "': cannot read the members of group '", g, "' (corrupt file?)", h5_detail());
     std::string s(static_cast<size_t>(len) + 1, '\0');
-    H5Lget_name_by_idx(gid.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size(), H5P_DEFAULT);
+    PG_CHECK(H5Lget_name_by_idx(gid.get(), ".", index, H5_ITER_INC, i, s.data(), s.size(), H5P_DEFAULT) >= 0, "file '",
+             path_, "': cannot read the members of group '", g, "' (corrupt file?)", h5_detail());
     s.resize(static_cast<size_t>(len));
     names.push_back(s);
   }
-  std::sort(names.begin(), names.end());
+  if (index == H5_INDEX_NAME) std::sort(names.begin(), names.end());
   return names;
+}
+
+void H5File::create_group(const std::string& name, bool track_order) {
+  require_writable("create_group");
+  const std::string n = normalize(name);
+  PG_CHECK(!n.empty(), "file '", path_, "': empty group name");
+  PG_CHECK(!exists(n), "file '", path_, "': cannot create group '", n, "': the name exists");
+  ensure_parent_groups(n);
+  Hid gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+  if (track_order) H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  Hid gid(H5Gcreate2(id_, n.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
+  PG_CHECK(gid.valid(), "file '", path_, "': cannot create group '", n, "'", h5_detail());
 }
 
 std::vector<std::string> H5File::list_datasets() const {
@@ -873,6 +912,20 @@ void H5File::write_strings(const std::string& name, const std::vector<std::strin
   }
 }
 
+void H5File::write_string(const std::string& name, const std::string& value) {
+  require_writable("write_string");
+  ensure_parent_groups(name);
+  remove_if_exists(name);
+  Hid space(H5Screate(H5S_SCALAR), H5Sclose);
+  Hid t = vlen_utf8_type();
+  Hid ds(H5Dcreate2(id_, normalize(name).c_str(), t.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+         H5Dclose);
+  PG_CHECK(ds.valid(), where(name), ": cannot create the string dataset", h5_detail());
+  const char* p = value.c_str();
+  PG_CHECK(H5Dwrite(ds.get(), t.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) >= 0, where(name), ": write failed",
+           h5_detail());
+}
+
 std::vector<std::string> H5File::read_strings(const std::string& name) const {
   require_open("read_strings");
   OpenDataset d = open_dataset(*this, name, where(name));
@@ -1035,11 +1088,13 @@ int64_t H5File::attr_int(const std::string& obj, const std::string& key) const {
 
 // ---- atomic writes ----
 
-void write_h5_atomic(const std::string& path, const std::function<void(H5File&)>& fill) {
+void write_h5_atomic(const std::string& path, const std::function<void(H5File&)>& fill, const H5CreateOptions& opts,
+                     const std::function<void(const std::string& tmp)>& seal) {
   write_file_atomic(path, [&](const std::string& tmp) {
-    H5File f = H5File::create(tmp);
+    H5File f = H5File::create(tmp, opts);
     fill(f);
     f.close();
+    if (seal) seal(tmp);
   });
 }
 

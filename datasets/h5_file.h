@@ -46,6 +46,15 @@ struct H5WriteOptions {
   bool checksum = false;
 };
 
+struct H5CreateOptions {
+  // Bytes reserved at the start of the file for the caller (an HDF5 "user block", which HDF5
+  // readers skip): 0, or a power of two ≥ 512.
+  int64_t user_block = 0;
+};
+
+// Member order of list().
+enum class H5Order { name, creation };
+
 class H5File {
  public:
   enum class Mode { read, create, read_write };
@@ -53,9 +62,11 @@ class H5File {
   // Opens an existing file read-only. Errors: missing file, not an HDF5 file, truncated.
   static H5File open(const std::string& path) { return H5File(path, Mode::read); }
   // Creates (truncating) a file for writing.
-  static H5File create(const std::string& path) { return H5File(path, Mode::create); }
+  static H5File create(const std::string& path, const H5CreateOptions& opts = {}) {
+    return H5File(path, Mode::create, opts);
+  }
 
-  H5File(const std::string& path, Mode mode);
+  H5File(const std::string& path, Mode mode, const H5CreateOptions& create_opts = {});
   H5File(H5File&& o) noexcept;
   H5File& operator=(H5File&& o) noexcept;
   H5File(const H5File&) = delete;
@@ -70,10 +81,16 @@ class H5File {
   // ---- structure ----
   bool exists(const std::string& name) const;  // any object (dataset or group) at this path
   bool is_dataset(const std::string& name) const;
-  // Direct member names of a group ("/" for the root), sorted.
-  std::vector<std::string> list(const std::string& group = "/") const;
+  bool is_group(const std::string& name) const;
+  // Direct member names of a group ("/" for the root), sorted by name; with H5Order::creation in
+  // the order they were created when the group tracks it (create_group(name, true)), else by name.
+  std::vector<std::string> list(const std::string& group = "/", H5Order order = H5Order::name) const;
   // Paths of every dataset in the file (recursive, "a/b/c" form), sorted.
   std::vector<std::string> list_datasets() const;
+
+  // Creates a group (and missing parents). With track_order the group records the creation order
+  // of its members, which list(group, H5Order::creation) returns. An existing group is an error.
+  void create_group(const std::string& name, bool track_order = false);
 
   // ---- datasets ----
   Shape shape(const std::string& name) const;
@@ -95,6 +112,8 @@ class H5File {
   void write(const std::string& name, const Tensor& t, const H5WriteOptions& opts = {});
   // Strings: a 1-D variable-length UTF-8 string dataset (the h5py layout).
   void write_strings(const std::string& name, const std::vector<std::string>& values);
+  // One string: a scalar variable-length UTF-8 string dataset (read back by read_strings).
+  void write_string(const std::string& name, const std::string& value);
   // Reads 1-D (or scalar) string datasets, variable or fixed length.
   std::vector<std::string> read_strings(const std::string& name) const;
 
@@ -136,7 +155,10 @@ void h5_silence_errors();
 bool is_hdf5_file(const std::string& path);
 
 // Writes an HDF5 file atomically: `fill` writes into a temporary file next to `path`, which is
-// closed and renamed over `path` only when `fill` returned normally (a failure removes it).
-void write_h5_atomic(const std::string& path, const std::function<void(H5File&)>& fill);
+// closed, passed to `seal` (when given: final byte-level edits of the closed file, e.g. a
+// checksum in the user block) and renamed over `path` only when everything returned normally
+// (a failure removes it; see write_file_atomic).
+void write_h5_atomic(const std::string& path, const std::function<void(H5File&)>& fill,
+                     const H5CreateOptions& opts = {}, const std::function<void(const std::string& tmp)>& seal = {});
 
 }  // namespace pg::datasets

@@ -29,7 +29,9 @@ MeshTensors mesh_to_tensors(const Mesh& mesh, DType dtype) {
     }
   }
   MeshTensors out;
-  out.vertices = mesh.vertices.to(dtype, Device::cpu()).contiguous();
+  // A host copy in the requested dtype (datasets sit below ops: the raw, non-recording copy).
+  out.vertices = empty(mesh.vertices.shape(), TensorOptions(dtype, Device::cpu()));
+  detail::copy_raw(out.vertices, mesh.vertices);
   const int64_t F = static_cast<int64_t>(tri.size() / 3);
   out.faces = F > 0 ? from_vector(tri, {F, 3}) : empty({0, 3}, TensorOptions(DType::i64));
   return out;

@@ -26,13 +26,6 @@ PointApply matrix_apply(const std::array<double, 9>& r) {
 
 }  // namespace
 
-std::array<double, 9> quaternion_to_matrix(const std::array<double, 4>& q) {
-  const double w = q[0], x = q[1], y = q[2], z = q[3];
-  return {1 - 2 * (y * y + z * z), 2 * (x * y - w * z),     2 * (x * z + w * y),
-          2 * (x * y + w * z),     1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-          2 * (x * z - w * y),     2 * (y * z + w * x),     1 - 2 * (x * x + y * y)};
-}
-
 std::array<double, 4> random_unit_quaternion(HostRng& rng) {
   // Shoemake (1992): uniform on S³, hence a Haar-uniform rotation.
   const double u1 = rng.uniform(), u2 = rng.uniform(), u3 = rng.uniform();

@@ -43,6 +43,7 @@
 
 #include "datasets/dataset.h"
 #include "datasets/host_rng.h"
+#include "datasets/registration.h"  // quaternion_to_matrix
 
 namespace pg::datasets {
 
@@ -66,10 +67,8 @@ PointStep normalize_unit_sphere();
 // The transform that runs `steps` on the tensors `names` of an item (see above).
 Transform point_transform(std::vector<PointStep> steps, std::vector<std::string> names = {"points"});
 
-// Rotation helpers (row-major 3×3), exposed for tests and for datasets that draw poses:
-// the rotation of a unit quaternion (w, x, y, z), and a uniform random unit quaternion (w ≥ 0
-// is NOT enforced: q and −q are the same rotation).
-std::array<double, 9> quaternion_to_matrix(const std::array<double, 4>& q);
+// A uniformly distributed random unit quaternion (w, x, y, z) (w ≥ 0 is NOT enforced: q and −q
+// are the same rotation). Its matrix: quaternion_to_matrix (datasets/registration.h).
 std::array<double, 4> random_unit_quaternion(HostRng& rng);
 
 }  // namespace pg::datasets

@@ -1,5 +1,6 @@
 // ball_query / group_points / smallest_k: validation and dispatch.
 #include "ops/ball_query.h"
+#include "ops/view.h"
 
 #include <cmath>
 

@@ -2,6 +2,7 @@
 // turns the incoming gradients into one coefficient per (point, direction) and runs the
 // nearest-neighbour backward of kernels/knn.h in each direction.
 #include "ops/chamfer.h"
+#include "ops/view.h"
 
 #include "autograd/node.h"
 #include "core/parallel_for.h"

@@ -45,24 +45,16 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   dst.bump_version();
 }
 
-Tensor Tensor::contiguous() const { return pg::contiguous(*this); }
-Tensor Tensor::clone() const { return pg::clone(*this); }
-Tensor Tensor::to(Device d) const { return pg::to(*this, dtype(), d); }
-Tensor Tensor::to(DType t) const { return pg::to(*this, t, device()); }
-Tensor Tensor::to(DType t, Device d) const { return pg::to(*this, t, d); }
-
-Tensor& Tensor::copy_(const Tensor& src) {
-  check_inplace_allowed(*this, "copy_");
-  detail::copy_raw(*this, src);
-  bump_version();
-  return *this;
+void copy_(const Tensor& dst, const Tensor& src) {
+  check_inplace_allowed(dst, "copy_");
+  detail::copy_raw(dst, src);
+  dst.bump_version();
 }
 
-Tensor& Tensor::fill_(double value) {
-  check_inplace_allowed(*this, "fill_");
-  detail::fill_raw(*this, value);
-  bump_version();
-  return *this;
+void fill_(const Tensor& dst, double value) {
+  check_inplace_allowed(dst, "fill_");
+  detail::fill_raw(dst, value);
+  dst.bump_version();
 }
 
 }  // namespace pg

@@ -1,6 +1,7 @@
 // emd / emd_dist_from_assignment / emd_exact_assignment (ops/emd.h) and the LSAP ops
 // (ops/lsap.h): validation, dispatch, the exact finish of Bijective leftovers, autograd.
 #include "ops/emd.h"
+#include "ops/view.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,7 @@
 // fps / fps_seeded: validation and dispatch (no autograd: the outputs are indices and detached
 // radii).
 #include "ops/fps.h"
+#include "ops/view.h"
 
 #include <vector>
 

@@ -1,5 +1,6 @@
 // knn: validation, dispatch and the autograd node; plus the geometry ops' shared validation.
 #include "ops/knn.h"
+#include "ops/view.h"
 
 #include "autograd/node.h"
 #include "core/parallel_for.h"

@@ -1,6 +1,7 @@
 // match_and_complete: validation, 1-NN (pg::knn), the batched first-occurrence unique kernel and
 // the seeded FPS completion (pg::fps_seeded).
 #include "ops/matching.h"
+#include "ops/view.h"
 
 #include "core/parallel_for.h"
 #include "kernels/matching.h"

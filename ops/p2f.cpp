@@ -1,5 +1,6 @@
 // point_to_mesh_distance: validation, face-corner packing and dispatch (no autograd).
 #include "ops/p2f.h"
+#include "ops/view.h"
 
 #include "core/parallel_for.h"
 #include "kernels/p2f.h"

@@ -254,21 +254,4 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   return reshape(x, shape);
 }
 
-// ---- Tensor members forward to the free functions ----
-Tensor Tensor::reshape(const Shape& s) const { return pg::reshape(*this, s); }
-Tensor Tensor::view(const Shape& s) const { return pg::view(*this, s); }
-Tensor Tensor::permute(const std::vector<int64_t>& d) const { return pg::permute(*this, d); }
-Tensor Tensor::transpose(int64_t a, int64_t b) const { return pg::transpose(*this, a, b); }
-Tensor Tensor::t() const {
-  PG_CHECK(dim() <= 2, "t: expects a tensor of rank <= 2, got rank ", dim());
-  return dim() < 2 ? *this : pg::transpose(*this, 0, 1);
-}
-Tensor Tensor::slice(int64_t d, int64_t s, int64_t e, int64_t st) const { return pg::slice(*this, d, s, e, st); }
-Tensor Tensor::select(int64_t d, int64_t i) const { return pg::select(*this, d, i); }
-Tensor Tensor::expand(const Shape& s) const { return pg::expand(*this, s); }
-Tensor Tensor::squeeze(int64_t d) const { return pg::squeeze(*this, d); }
-Tensor Tensor::squeeze() const { return pg::squeeze(*this); }
-Tensor Tensor::unsqueeze(int64_t d) const { return pg::unsqueeze(*this, d); }
-Tensor Tensor::flatten(int64_t s, int64_t e) const { return pg::flatten(*this, s, e); }
-
 }  // namespace pg

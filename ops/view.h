@@ -30,5 +30,10 @@ Tensor clone(const Tensor& x);
 Tensor to(const Tensor& x, DType dtype, Device device);
 // Copies src into the preallocated `dst` with broadcasting (not differentiable).
 void copy_into(const Tensor& dst, const Tensor& src);
+// In place, not differentiable, bump dst's version (Tensor::copy_ / fill_ / zero_ call these).
+// Both refuse a dst that requires grad while grad mode is on (use NoGradGuard).
+// copy_: broadcasts src, converts dtype, may cross devices.
+void copy_(const Tensor& dst, const Tensor& src);
+void fill_(const Tensor& dst, double value);
 
 }  // namespace pg

@@ -1,29 +1,33 @@
-// Checkpoints in HDF5 (C API). One file holds a model's parameters and buffers, optionally an
-// optimizer's state, the epoch, a config string (e.g. JSON of the run's settings) and named
-// scalars (best accuracy, samples seen, RNG seeds, ...).
+// Checkpoints in HDF5, written and read through datasets/h5_file. One file holds a model's
+// parameters and buffers, optionally an optimizer's state, the epoch, a config string (e.g. JSON
+// of the run's settings), key = value string attributes (the model configuration: "model" =
+// "pointnet", "variant" = "full", ...) and named scalars (best accuracy, samples seen, ...).
 //
 // File layout (format "pointgrad.checkpoint", version 1):
 //   /                        attributes: format (string), format_version (int64), epoch (int64)
-//   /config                  scalar fixed-length string dataset; its string attributes hold
-//                            CheckpointMeta::attributes (model name and hyperparameters, ...)
+//   /config                  scalar string dataset (CheckpointMeta::config); its string
+//                            attributes are CheckpointMeta::attributes
 //   /parameters/<name>       one dataset per parameter (dotted state_dict names, e.g. "fc1.weight")
 //   /buffers/<name>          one dataset per buffer ("bn1.running_mean", ...)
 //   /optimizer               attribute type ("SGD", "Adam", "AdamW"); present only when saved
 //   /optimizer/state/<key>   Optimizer::state() entries ("0.exp_avg", "0.step", ...)
 //   /optimizer/hyperparameters/<key>   scalar float64 datasets (lr, betas, step_count, ...)
 //   /scalars/<name>          scalar float64 datasets
+// Groups record the creation order of their members, so names read back in the order written.
 // Every tensor dataset carries a "dtype" attribute (pointgrad's dtype name); float32/float64/
 // int32/int64/uint8 are stored as the matching little-endian HDF5 types, bool as uint8. Tensors
 // are written from any device and always read into host memory: a checkpoint saved from CUDA
 // loads on the CPU and vice versa (load copies into the model's tensors wherever they live).
+// Files written before the config attributes existed read with empty attributes.
 //
 // Integrity: the file starts with a 512-byte HDF5 user block (ignored by HDF5 readers such as
-// h5py) holding a magic, the file size and a 64-bit hash of the rest of the file; loading checks
-// them before HDF5 parses anything, so truncated or corrupted files fail with a clear error
-// (HDF5 itself can crash on some corrupt metadata).
+// h5py) holding a magic, the file size and a 64-bit hash of the rest of the file
+// (models/nn/checkpoint_seal.h); loading checks them before HDF5 parses anything, so truncated or
+// corrupted files fail with a clear error (HDF5 itself can crash on some corrupt metadata).
 //
-// Writes are atomic: the file is written to "<path>.tmp.<pid>", flushed, fsync'ed and renamed
-// over <path>; on any error the temporary file is removed and an existing <path> is untouched.
+// Writes are atomic (datasets/atomic_write.h): the file is written to a temporary file next to
+// <path>, sealed, fsync'ed and renamed over <path>; on any error the temporary file is removed
+// and an existing <path> is untouched.
 //
 // Loading checks before it changes anything: every missing, unexpected and shape-mismatched
 // name of the model (and of the optimizer, when one is given) is listed in ONE pg::Error that
@@ -47,8 +51,8 @@ struct CheckpointMeta {
   int64_t epoch = 0;
   std::string config;
   std::map<std::string, double> scalars;
-  // key = value strings: the model's configuration ("model" = registry name, "model.<key>" =
-  // hyperparameter, see models/zoo/registry.h) and any run settings. Keys: non-empty.
+  // Key = value strings (the model configuration), stored as string attributes of /config.
+  // Keys must be non-empty.
   std::map<std::string, std::string> attributes;
 };
 

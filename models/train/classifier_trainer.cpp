@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "datasets/loader.h"
-#include "datasets/pointcloud_dataset.h"
+#include "datasets/cloud_set_dataset.h"
 #include "datasets/transforms.h"
 #include "models/nn/schedule.h"
 #include "models/zoo/registry.h"
@@ -92,7 +92,7 @@ ClassEvaluation evaluate_classifier(models::PointNet& model, const datasets::Poi
   lo.shuffle = false;
   lo.prefetch = 2;
   datasets::DataLoader loader(
-      std::make_shared<datasets::PointCloudDataset>(set, std::min(num_points, set.num_points()), "evaluation set"), lo);
+      std::make_shared<datasets::CloudSetDataset>(set, "evaluation set", std::min(num_points, set.num_points())), lo);
   datasets::Batch b;
   double loss_sum = 0.0;
   int64_t correct = 0;
@@ -206,7 +206,7 @@ TrainSummary train_pointnet_classifier(const ClassifierTrainOptions& o, const Tr
     so.metrics = {{"acc", static_cast<double>(correct) / static_cast<double>(b.size())}};
     return so;
   };
-  auto dataset = std::make_shared<datasets::PointCloudDataset>(train_set, o.num_points, "ModelNet40 train");
+  auto dataset = std::make_shared<datasets::CloudSetDataset>(train_set, "ModelNet40 train", o.num_points);
   Trainer trainer(model, dataset, step, evaluate, t, cb);
   {
     std::ostringstream s;

@@ -19,7 +19,7 @@
 // checkpoint of epoch e reproduces the uninterrupted run (on the same device and thread count).
 //
 // Built on train::Trainer (models/train/trainer.h): this file supplies the data (ModelNet40 as a
-// PointCloudDataset, the augmentation as one point transform), the step (forward, loss,
+// CloudSetDataset, the augmentation as one point transform), the step (forward, loss,
 // batch accuracy) and the evaluation (overall / mean-class accuracy); progress is reported
 // through the Trainer's TrainCallbacks (train metric "acc", eval metrics "test_loss",
 // "test_acc", "test_mean_class_acc"; samples are "shapes").

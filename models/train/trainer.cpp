@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "datasets/atomic_write.h"

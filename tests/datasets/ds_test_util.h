@@ -1,4 +1,5 @@
-// Helpers for the datasets tests: a self-deleting temporary folder and file-byte utilities.
+// Helpers for the datasets tests: a self-deleting temporary folder, file-byte utilities and
+// coded point tensors.
 #pragma once
 
 #include <unistd.h>
@@ -9,6 +10,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "core/tensor.h"
 
 namespace pg::test {
 
@@ -45,6 +48,22 @@ inline std::string read_bytes(const std::string& path) {
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline void write_text(const std::string& path, const std::string& s) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << s;
+}
+
+// Points [n, p, 3] whose value encodes (shape, point, coordinate) as base + i + 0.001 j + 0.0001 d,
+// so order mistakes show.
+inline Tensor coded_points(int64_t n, int64_t p, float base) {
+  std::vector<float> v(static_cast<size_t>(n * p * 3));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < p; ++j)
+      for (int64_t d = 0; d < 3; ++d)
+        v[static_cast<size_t>((i * p + j) * 3 + d)] = base + static_cast<float>(i) + 0.001f * j + 0.0001f * d;
+  return from_vector(v, {n, p, 3});
 }
 
 // Files in `dir` whose names contain ".tmp." (left-over temporaries of atomic writes).

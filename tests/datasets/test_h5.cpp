@@ -2,6 +2,7 @@
 // errors that name the file and the dataset; atomic writes.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "datasets/h5_file.h"
@@ -209,4 +210,62 @@ TEST_CASE("h5: a dataset replaced in place reads back the new value", "[datasets
   f.write("x", seq<int64_t>({2}, 9));
   CHECK(f.read("x").dtype() == DType::i64);
   CHECK(f.read("x").to_vector<int64_t>() == std::vector<int64_t>{9, 10});
+}
+
+TEST_CASE("h5: groups keep creation order when asked; scalar strings", "[datasets]") {
+  TempDir dir;
+  const std::string path = dir.file("g.h5");
+  {
+    H5File f = H5File::create(path);
+    f.create_group("ordered", /*track_order=*/true);
+    f.create_group("sorted");
+    for (const char* n : {"zeta", "alpha", "mid.dotted", "Beta"}) {
+      f.write(std::string("ordered/") + n, seq<float>({1}));
+      f.write(std::string("sorted/") + n, seq<float>({1}));
+    }
+    f.create_group("deep/er/group", true);
+    f.write_string("note", "π ≈ 3.14");
+    f.write_string("empty", "");
+    require_error([&] { f.create_group("ordered"); }, {path, "'ordered'", "exists"});
+  }
+  const H5File f = H5File::open(path);
+  CHECK(f.list("ordered", H5Order::creation) == std::vector<std::string>{"zeta", "alpha", "mid.dotted", "Beta"});
+  CHECK(f.list("ordered") == std::vector<std::string>{"Beta", "alpha", "mid.dotted", "zeta"});
+  // A group that does not track the order lists by name either way.
+  CHECK(f.list("sorted", H5Order::creation) == std::vector<std::string>{"Beta", "alpha", "mid.dotted", "zeta"});
+  CHECK(f.is_group("deep/er/group"));
+  CHECK(f.is_group("/"));
+  CHECK_FALSE(f.is_group("note"));
+  CHECK_FALSE(f.is_group("nothing"));
+  CHECK(f.list("deep/er/group", H5Order::creation).empty());
+  CHECK(f.shape("note") == Shape{});
+  CHECK(f.read_strings("note") == std::vector<std::string>{"π ≈ 3.14"});
+  CHECK(f.read_strings("empty") == std::vector<std::string>{""});
+}
+
+TEST_CASE("h5: a user block is reserved for the caller; seal runs before the rename", "[datasets]") {
+  TempDir dir;
+  const std::string path = dir.file("u.h5");
+  std::string sealed_tmp;
+  write_h5_atomic(
+      path, [](H5File& f) { f.write("v", seq<float>({3}, 1.0)); }, {512},
+      [&](const std::string& tmp) {
+        sealed_tmp = tmp;
+        CHECK_FALSE(std::filesystem::exists(path));  // not yet renamed
+        std::fstream io(tmp, std::ios::in | std::ios::out | std::ios::binary);
+        io.write("USERDATA", 8);
+      });
+  CHECK(sealed_tmp.find(path + ".tmp.") == 0);
+  const std::string bytes = pg::test::read_bytes(path);
+  CHECK(bytes.substr(0, 8) == "USERDATA");
+  CHECK(bytes.substr(512, 4) == "\x89HDF");  // the HDF5 superblock follows the user block
+  CHECK(H5File::open(path).read("v").to_vector<float>() == std::vector<float>{1, 2, 3});
+  // A failing seal leaves the old file and no temporary.
+  CHECK_THROWS_AS(write_h5_atomic(
+                      path, [](H5File& f) { f.write("v", seq<float>({1})); }, {512},
+                      [](const std::string&) { throw std::runtime_error("seal failed"); }),
+                  std::runtime_error);
+  CHECK(H5File::open(path).read("v").to_vector<float>() == std::vector<float>{1, 2, 3});
+  CHECK(pg::test::count_temporaries(dir.path()) == 0);
+  require_error([&] { H5File::create(dir.file("bad.h5"), {300}); }, {"bad.h5", "user block of 300 bytes"});
 }

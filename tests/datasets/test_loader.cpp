@@ -1,5 +1,5 @@
 // DataLoader over any Dataset: stacking by name, seeded shuffling, first-k points of a
-// PointCloudDataset, transform statistics, prefetch determinism, errors.
+// CloudSetDataset, transform statistics, prefetch determinism, errors.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <atomic>
@@ -8,7 +8,7 @@
 #include <set>
 
 #include "datasets/loader.h"
-#include "datasets/pointcloud_dataset.h"
+#include "datasets/cloud_set_dataset.h"
 #include "datasets/transforms.h"
 
 using namespace pg;
@@ -36,7 +36,7 @@ PointCloudSet toy_set(int64_t n, int64_t p) {
   return s;
 }
 
-DatasetPtr toy(int64_t n, int64_t p, int64_t k = -1) { return std::make_shared<PointCloudDataset>(toy_set(n, p), k); }
+DatasetPtr toy(int64_t n, int64_t p, int64_t k = -1) { return std::make_shared<CloudSetDataset>(toy_set(n, p), "toy", k); }
 
 std::vector<std::vector<float>> epoch_points(DataLoader& dl, int64_t epoch) {
   dl.start_epoch(epoch);
@@ -239,7 +239,7 @@ TEST_CASE("transforms: rotation about y, jitter, scale and shift statistics", "[
   set.points = from_vector(v, {n, p, 3});
   set.labels = zeros({n}, TensorOptions(DType::i64));
   set.class_names = {"circle"};
-  const DatasetPtr data = std::make_shared<PointCloudDataset>(set);
+  const DatasetPtr data = std::make_shared<CloudSetDataset>(set, "circles");
   LoaderOptions o;
   o.batch_size = 50;
   o.prefetch = 0;
@@ -347,7 +347,7 @@ TEST_CASE("transforms: the composed augmentation equals issue 3's loader bit for
   // intermediate float rounding in point_transform fails this exactly.
   const PointCloudSet set = toy_set(9, 37);
   const std::vector<float> stored = set.points.to_vector<float>();
-  const DatasetPtr data = std::make_shared<PointCloudDataset>(set, 31);
+  const DatasetPtr data = std::make_shared<CloudSetDataset>(set, "toy", 31);
   for (int variant = 0; variant < 2; ++variant) {
     LoaderOptions o;
     o.batch_size = 4;
@@ -518,7 +518,7 @@ TEST_CASE("loader: reads a PointCloudSet and keeps label dtypes", "[datasets][lo
   LoaderOptions o;
   o.batch_size = 6;
   o.shuffle = false;
-  auto ds = std::make_shared<PointCloudDataset>(set, 4, "toy");
+  auto ds = std::make_shared<CloudSetDataset>(set, "toy", 4);
   CHECK(ds->describe() == "toy (6 shapes, 4 points, 6 classes)");
   CHECK(ds->class_names() == set.class_names);
   CHECK_THROWS_WITH(ds->get(6), Catch::Contains("toy") && Catch::Contains("item 6"));

@@ -14,25 +14,12 @@
 
 using namespace pg;
 using namespace pg::datasets;
+using pg::test::coded_points;
 using pg::test::require_error;
 using pg::test::TempDir;
+using pg::test::write_text;
 
 namespace {
-
-void write_text(const std::string& path, const std::string& s) {
-  std::ofstream f(path);
-  f << s;
-}
-
-// Points whose value encodes (shape, point, coordinate), so order mistakes show.
-Tensor coded_points(int64_t n, int64_t p, float base) {
-  std::vector<float> v(static_cast<size_t>(n * p * 3));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < p; ++j)
-      for (int64_t d = 0; d < 3; ++d)
-        v[static_cast<size_t>((i * p + j) * 3 + d)] = base + static_cast<float>(i) + 0.001f * j + 0.0001f * d;
-  return from_vector(v, {n, p, 3});
-}
 
 // A small data set in the official layout: 4 classes, train in two shards, test in one.
 struct FakeModelNet {

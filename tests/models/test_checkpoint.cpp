@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/h5_file.h"
 #include "models/nn/nn.h"
 #include "ops/nn.h"
 #include "ops/ops.h"
@@ -358,4 +359,118 @@ TEST_CASE("checkpoint: missing, foreign, corrupt and truncated files raise error
   longer.push_back('!');
   write_bytes(bad, longer, longer.size());
   REQUIRE_THROWS_WITH(nn::load_checkpoint(bad, net), Catch::Contains("truncated or corrupt"));
+}
+
+TEST_CASE("checkpoint: model configuration attributes round trip as string attributes of /config", "[checkpoint]") {
+  TempDir dir;
+  const std::string path = dir.file("cfg.h5");
+  Net a(1);
+  nn::CheckpointMeta meta;
+  meta.epoch = 2;
+  meta.config = "{}";
+  meta.attributes = {{"model", "pointnet"},    {"variant", "full"}, {"widths", "64,64,128"},
+                     {"unicode π", "∑ naïve"}, {"empty_value", ""}, {"dots.and spaces", "x y"}};
+  nn::save_checkpoint(path, a, nullptr, meta);
+  Net b(2);
+  const nn::CheckpointMeta got = nn::load_checkpoint(path, b);
+  CHECK(got.attributes == meta.attributes);
+  CHECK(got.config == "{}");
+  CHECK(nn::read_checkpoint(path).meta.attributes == meta.attributes);
+  // Stored as plain HDF5 string attributes, readable without pointgrad's checkpoint code.
+  const datasets::H5File f = datasets::H5File::open(path);
+  CHECK(f.attr_string("config", "model") == "pointnet");
+  CHECK(f.attr_string("config", "unicode π") == "∑ naïve");
+  CHECK(f.attr_names("config").size() == meta.attributes.size());
+  // No attributes: an empty map (as for files written before they existed).
+  nn::save_checkpoint(path, a);
+  CHECK(nn::load_checkpoint(path, b).attributes.empty());
+  // An empty key is rejected before anything is written.
+  meta.attributes[""] = "orphan";
+  REQUIRE_THROWS_WITH(nn::save_checkpoint(dir.file("bad.h5"), a, nullptr, meta),
+                      Catch::Contains("bad.h5") && Catch::Contains("empty attribute name"));
+  REQUIRE_FALSE(fs::exists(dir.file("bad.h5")));
+}
+
+namespace {
+
+// What the legacy fixture holds (written by tests/models/data/README.md's generator with the
+// checkpoint writer of commit 1cf69fd, before checkpoints moved onto datasets/h5_file).
+nn::CheckpointData legacy_contents() {
+  nn::CheckpointData d;
+  d.parameters = {{"fc.weight", from_vector(std::vector<float>{0.5f, -1.25f, 2.0f, 3.75f, -0.125f, 1e-3f}, {2, 3})},
+                  {"fc.bias", from_vector(std::vector<float>{0.25f, -0.75f}, {2})}};
+  d.buffers = {{"bn.running_mean", from_vector(std::vector<double>{1.5, -2.5, 3.25}, {3})},
+               {"bn.num_batches", from_vector(std::vector<int64_t>{42}, {})},
+               {"mask", from_vector(std::vector<uint8_t>{1, 0, 1, 1}, {2, 2}).to(DType::b8)},
+               {"idx", from_vector(std::vector<int32_t>{-1, 7, 3}, {3})},
+               {"bytes", from_vector(std::vector<uint8_t>{0, 255}, {2})},
+               {"empty", zeros({0, 5})}};
+  d.has_optimizer = true;
+  d.optimizer_type = "Adam";
+  d.optimizer_state = {{"0.exp_avg", from_vector(std::vector<float>{0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, {2, 3})},
+                       {"0.step", from_vector(std::vector<double>{3.0}, {})}};
+  d.optimizer_hyperparameters = {{"lr", 0.001}, {"step_count", 3.0}};
+  d.meta.epoch = 12;
+  d.meta.config = "{\"model\": \"legacy\", \"pi\": \"\xcf\x80\"}";
+  d.meta.scalars = {{"best_acc", 0.875}, {"samples_seen", 1024.0}};
+  return d;
+}
+
+void require_same_tensors(const nn::NamedTensors& a, const nn::NamedTensors& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO(a[i].first);
+    CHECK(a[i].first == b[i].first);
+    CHECK(bit_equal(a[i].second, b[i].second));
+  }
+}
+
+// Every object of an HDF5 file: datasets with their stored type, shape and dtype attribute, and
+// the attributes of the root, /config and /optimizer.
+std::vector<std::string> layout_of(const std::string& path) {
+  const datasets::H5File f = datasets::H5File::open(path);
+  std::vector<std::string> out;
+  for (const std::string& d : f.list_datasets()) {
+    std::string row = d + " " + f.type(d).describe() + " " + shape_str(f.shape(d));
+    if (f.has_attr(d, "dtype")) row += " dtype=" + f.attr_string(d, "dtype");
+    out.push_back(row);
+  }
+  for (const char* obj : {"/", "config", "optimizer"}) {
+    for (const std::string& k : f.attr_names(obj)) out.push_back(std::string("@") + obj + ":" + k);
+  }
+  out.push_back("root format=" + f.attr_string("/", "format") +
+                " version=" + std::to_string(f.attr_int("/", "format_version")) +
+                " epoch=" + std::to_string(f.attr_int("/", "epoch")));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: files written before the move onto H5File load, and the layout is unchanged", "[checkpoint]") {
+  const std::string legacy = (fs::path(PG_TESTS_SOURCE_DIR) / "models" / "data" / "checkpoint_v1_legacy.h5").string();
+  REQUIRE(fs::exists(legacy));
+  const nn::CheckpointData want = legacy_contents();
+  const nn::CheckpointData got = nn::read_checkpoint(legacy);
+  require_same_tensors(got.parameters, want.parameters);
+  require_same_tensors(got.buffers, want.buffers);
+  CHECK(got.buffers[2].second.dtype() == DType::b8);
+  CHECK(got.has_optimizer);
+  CHECK(got.optimizer_type == "Adam");
+  require_same_tensors(got.optimizer_state, want.optimizer_state);
+  CHECK(got.optimizer_hyperparameters == want.optimizer_hyperparameters);
+  CHECK(got.meta.epoch == 12);
+  CHECK(got.meta.config == want.meta.config);
+  CHECK(got.meta.scalars == want.meta.scalars);
+  CHECK(got.meta.attributes.empty());
+  // The same contents written today have the same datasets, types, shapes and attributes.
+  TempDir dir;
+  const std::string now = dir.file("now.h5");
+  nn::write_checkpoint(now, want);
+  CHECK(layout_of(now) == layout_of(legacy));
+  // And the same integrity header format: the file starts with the magic, then its size.
+  const auto bytes = read_bytes(now);
+  CHECK(std::string(bytes.data(), 8) == "PGCKPT01");
+  uint64_t size = 0;
+  for (int i = 7; i >= 0; --i) size = (size << 8) | static_cast<unsigned char>(bytes[8 + static_cast<size_t>(i)]);
+  CHECK(size == bytes.size());
 }

@@ -18,6 +18,7 @@
 #include "datasets/pointcloud_io.h"
 #include "ops/fps.h"
 #include "ops/index.h"
+#include "ops/view.h"
 #include "tools/pg/commands.h"
 
 namespace pg::cli {

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   pg::cli::register_info(app);
   pg::cli::register_demo(app);
   pg::cli::register_datagen(app);
+  pg::cli::register_convert(app);
   pg::cli::register_metric(app);
   pg::cli::register_fps(app);
   pg::cli::register_train(app);

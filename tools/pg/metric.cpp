@@ -23,6 +23,7 @@
 #include "ops/chamfer.h"
 #include "ops/emd.h"
 #include "ops/emkd.h"
+#include "ops/view.h"
 #include "tools/pg/commands.h"
 
 namespace pg::cli {
