@@ -1,4 +1,4 @@
-// Attention pooling (APSNet, docs/METHODS.md §6.1), CPU and CUDA: every query vector attends
+// Attention pooling (APSNet, the method notes METHODS.md §6.1), CPU and CUDA: every query vector attends
 // over the points of its cloud and returns the attention-weighted average of their coordinates.
 //
 //   AttentionPoolResult attention_pool(features [B, N, C], query [B, T, C] or [B, C], coords [B, N, D])

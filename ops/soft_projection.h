@@ -1,4 +1,4 @@
-// Soft projection (SampleNet, Lang et al. CVPR 2020; docs/METHODS.md §5.2), CPU and CUDA.
+// Soft projection (SampleNet, Lang et al. CVPR 2020; the method notes METHODS.md §5.2), CPU and CUDA.
 //
 //   SoftProjectionResult soft_projection(query [B, M, 3], points [B, N, 3], t, opts)
 //     idx       [B, M, k] int64: the k nearest input points of every query (pg::knn, exact,
