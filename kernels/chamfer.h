@@ -8,20 +8,27 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg::kernels {
 
 // Tiled: CUDA, both directions in one launch, the other cloud tiled through shared memory.
 // Generic: the shared thread-per-point body (CUDA: the two-launch naive baseline).
 // CPU Auto runs the CPU kNN fast path with K = 1 in each direction.
-enum class ChamferPath : uint8_t { Auto, Tiled, Generic };
+using ChamferPath = ChamferImpl;  // kernels/cuda/*.cu still spell it so (one type)
 
 // a [B, N, 3], b [B, M, 3] contiguous, same dtype. dist_a [B, N] (a's dtype) / idx_a [B, N]
 // int64: nearest point of b for every point of a; dist_b / idx_b likewise from b to a. A pair
 // that is undefined is not computed.
 template <class Backend>
 void chamfer_nn(const Tensor& a, const Tensor& b, const Tensor& dist_a, const Tensor& idx_a, const Tensor& dist_b,
-                const Tensor& idx_b, ChamferPath path);
+                const Tensor& idx_b, ChamferImpl path);
+
+// The `mode` and `combine` ints below are the values of ChamferReduction (0 mean, 1 sum,
+// 2 none) and HausdorffCombine (0 max, 1 sum) of kernels/op_enums.h.
+inline constexpr int chamfer_int(ChamferReduction r) { return static_cast<int>(r); }
+inline constexpr int chamfer_int(HausdorffCombine c) { return static_cast<int>(c); }
+static_assert(chamfer_int(ChamferReduction::none) == 2 && chamfer_int(HausdorffCombine::sum) == 1);
 
 // Per-row statistics of d [B, n] (contiguous): sum [B] (same dtype; float64 accumulation, a
 // fixed order per backend), max [B] and argmax [B] int64 (lowest index on ties). Any output

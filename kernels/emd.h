@@ -13,12 +13,20 @@
 
 #include "core/parallel_for.h"
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg::kernels {
 
-// Auction modes (ops/emd.h: EmdMode) and CUDA paths (EmdCudaPath), as plain ints for the kernels.
-enum AuctionMode : int { kAuctionDefault = 0, kAuctionBijective = 1, kAuctionMsn = 2 };
-enum AuctionPath : int { kPathAuto = 0, kPathCta = 1, kPathMulti = 2 };
+// EmdMode and EmdCudaPath (kernels/op_enums.h) as the plain ints the CUDA kernels take as
+// launch arguments: the integer value of the one enum, not a second list.
+inline constexpr int auction_int(EmdMode m) { return static_cast<int>(m); }
+inline constexpr int auction_int(EmdCudaPath p) { return static_cast<int>(p); }
+inline constexpr int kAuctionDefault = auction_int(EmdMode::Default);
+inline constexpr int kAuctionBijective = auction_int(EmdMode::Bijective);
+inline constexpr int kAuctionMsn = auction_int(EmdMode::Msn);
+inline constexpr int kPathAuto = auction_int(EmdCudaPath::Auto);
+inline constexpr int kPathCta = auction_int(EmdCudaPath::Cta);
+inline constexpr int kPathMulti = auction_int(EmdCudaPath::MultiCta);
 
 struct AuctionParams {
   int mode = kAuctionDefault;

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg::kernels {
 
@@ -26,7 +27,7 @@ namespace pg::kernels {
 // Generic:  the shared PG_HD per-cloud body (one thread per cloud); the CPU reference.
 // CPU Auto is the SoA vectorised loop, or for N >= 8192 the exact k-d bucket-pruned loop (same
 // picks); OpenMP over clouds.
-enum class FpsPath : uint8_t { Auto, OnChip, Global, Baseline, Generic };
+using FpsPath = FpsImpl;  // kernels/cuda/*.cu still spell it so (one type)
 
 // True when the OnChip path can take a cloud of n points of `dtype`.
 bool fps_onchip_fits(int64_t n, DType dtype);
@@ -36,7 +37,7 @@ bool fps_onchip_fits(int64_t n, DType dtype);
 // (points' dtype) contiguous, overwritten. m >= max(num_seeds).
 template <class Backend>
 void fps(const Tensor& points, const Tensor& seeds, const Tensor& num_seeds, int64_t m, const Tensor& out_idx,
-         const Tensor& out_radius, FpsPath path);
+         const Tensor& out_radius, FpsImpl path);
 
 // Validation flags of seeded FPS (bit 1: a count outside [1, S]; bit 2: a used seed outside
 // [0, n)). CUDA: one kernel and a synchronising copy of the flags.

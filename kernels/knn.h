@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg::kernels {
 
@@ -23,12 +24,12 @@ namespace pg::kernels {
 //   List:     CUDA — top-K lists in shared memory (K <= 128) or a global scratch (larger K).
 //   Generic:  the shared PG_HD thread-per-query body (top-K kept in the output rows). On CUDA
 //             this is the naive baseline (no shared-memory tiling), on the CPU the reference.
-enum class KnnPath : uint8_t { Auto, Register, List, Generic };
+using KnnPath = KnnImpl;  // kernels/cuda/*.cu still spell it so (one type)
 
 // dist2 [B, Q, K] (query's dtype) and idx [B, Q, K] int64, both contiguous, overwritten.
 template <class Backend>
 void knn_forward(const Tensor& query, const Tensor& ref, int64_t k, const Tensor& dist2, const Tensor& idx,
-                 KnnPath path);
+                 KnnImpl path);
 
 // Backward of d[b,q,j] = |query[b,q] − ref[b, idx[b,q,j]]|² scaled by coef[b,q,j]:
 //   grad_query[b,q]          += Σ_j 2·coef[b,q,j]·(query[b,q] − ref[b,idx])

@@ -11,6 +11,7 @@
 
 #include "core/parallel_for.h"
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg::kernels {
 
@@ -20,31 +21,31 @@ namespace pg::kernels {
 //   Column:   one thread per (outer, inner) column running the shared row body; coalesced
 //             across `inner`. Forced WarpRow/BlockRow with inner > 1 fall back to Column.
 //   Auto:     inner > 1 → Column; D ≤ 1024 → WarpRow; else BlockRow.
-enum class SoftmaxPath : uint8_t { Auto, WarpRow, BlockRow, Column };
+using SoftmaxPath = SoftmaxImpl;  // kernels/cuda/*.cu still spell it so (one type)
 
 // x, y viewed as [outer, D, inner] (the softmax dim in the middle). y = softmax (log = false)
 // or log_softmax (log = true) of x along D. D ≥ 1.
 template <class Backend>
 void softmax_forward(const Tensor& x, const Tensor& y, int64_t outer, int64_t D, int64_t inner, bool log,
-                     SoftmaxPath path);
+                     SoftmaxImpl path);
 
 // Backward from the forward's OUTPUT y and the incoming gradient gy (same layout):
 //   softmax:     gx = y · (gy − Σ_D gy·y)       log_softmax: gx = gy − exp(y) · Σ_D gy
 template <class Backend>
 void softmax_backward(const Tensor& y, const Tensor& gy, const Tensor& gx, int64_t outer, int64_t D, int64_t inner,
-                      bool log, SoftmaxPath path);
+                      bool log, SoftmaxImpl path);
 
 // The softmax launchers are backend-specific (CPU: the shared row body; CUDA: hand-written).
 template <>
-void softmax_forward<CpuBackend>(const Tensor&, const Tensor&, int64_t, int64_t, int64_t, bool, SoftmaxPath);
+void softmax_forward<CpuBackend>(const Tensor&, const Tensor&, int64_t, int64_t, int64_t, bool, SoftmaxImpl);
 template <>
-void softmax_forward<CudaBackend>(const Tensor&, const Tensor&, int64_t, int64_t, int64_t, bool, SoftmaxPath);
+void softmax_forward<CudaBackend>(const Tensor&, const Tensor&, int64_t, int64_t, int64_t, bool, SoftmaxImpl);
 template <>
 void softmax_backward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t, int64_t, bool,
-                                  SoftmaxPath);
+                                  SoftmaxImpl);
 template <>
 void softmax_backward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t, int64_t, bool,
-                                   SoftmaxPath);
+                                   SoftmaxImpl);
 
 // Per-row smoothed NLL of log-probabilities lp [B, C] and targets t [B] (int64 or int32,
 // already range-checked):  out[i] = −(1 − eps)·lp[i, t_i] − (eps / C)·Σ_j lp[i, j]. out [B].

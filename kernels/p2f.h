@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg::kernels {
 
@@ -21,9 +22,9 @@ namespace pg::kernels {
 //             CUDA: thread per point, faces streamed through shared-memory tiles.
 // BruteForce: the shared PG_HD body through parallel_for (thread per point, every face): the
 //             reference on both backends.
-enum class P2fPath : uint8_t { Auto, BruteForce };
+using P2fPath = P2fImpl;  // kernels/cuda/*.cu still spell it so (one type)
 
 template <class Backend>
-void point_to_mesh(const Tensor& points, const Tensor& tris, const Tensor& out, P2fPath path);
+void point_to_mesh(const Tensor& points, const Tensor& tris, const Tensor& out, P2fImpl path);
 
 }  // namespace pg::kernels

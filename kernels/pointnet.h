@@ -12,24 +12,25 @@
 
 #include "core/parallel_for.h"
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg::kernels {
 
-enum class Act : uint8_t { none, relu, leaky_relu, selu };
+using Act = Activation;  // kernels/cuda/*.cu still spell it so (one type)
 
 // Generic: the shared parallel_for bodies of kernels/common/pointnet_impl.h (one work item per
 //          channel for reductions, per element for epilogues, per (b, c) for max-pool), on both
 //          backends — the reference the fast paths are tested against.
 // Fast:    CPU: row-chunked loops (vectorised inner loop over channels); CUDA: channel-tile
 //          reductions, vectorised epilogues, the tiled max-pool. Auto = Fast.
-enum class PointnetPath : uint8_t { Auto, Generic, Fast };
+using PointnetPath = PointnetImpl;  // kernels/cuda/*.cu still spell it so (one type)
 
 // ---- forward ----
 
 // mean[c] and BIASED var[c] of z [R, C] over the R rows (R ≥ 1). Accumulates in float64, shifted
 // by row 0 (one pass). The split of R over threads is fixed per backend and path (deterministic).
 template <class Backend>
-void channel_stats(const Tensor& z, const Tensor& mean, const Tensor& var, PointnetPath path);
+void channel_stats(const Tensor& z, const Tensor& mean, const Tensor& var, PointnetImpl path);
 
 struct BnFoldArgs {
   bool bn = true;       // false: plain bias (scale = 1, shift = bias or 0)
@@ -56,8 +57,8 @@ void bn_fold(const BnFoldArgs& a, int64_t C, const Tensor& scale, const Tensor& 
 
 // out[r, c] = act(scale[c]·z[r, c] + shift[c]). `out` may be `z` itself (in place).
 template <class Backend>
-void affine_act(const Tensor& z, const Tensor& scale, const Tensor& shift, const Tensor& out, Act act, double slope,
-                PointnetPath path);
+void affine_act(const Tensor& z, const Tensor& scale, const Tensor& shift, const Tensor& out, Activation act, double slope,
+                PointnetImpl path);
 
 // ---- backward ----
 // With u = scale·z + shift, gu = gy · act'(u) and x̂ = (z − center)·invstd, per channel:
@@ -66,8 +67,8 @@ void affine_act(const Tensor& z, const Tensor& scale, const Tensor& shift, const
 // Sums accumulate in float64 with a fixed split (deterministic).
 template <class Backend>
 void act_backward_reduce(const Tensor& gy, const Tensor& z, const Tensor& scale, const Tensor& shift,
-                         const Tensor& center, const Tensor& invstd, Act act, double slope, const Tensor& sum_g,
-                         const Tensor& sum_gx, const Tensor& gz, const Tensor& coef, PointnetPath path);
+                         const Tensor& center, const Tensor& invstd, Activation act, double slope, const Tensor& sum_g,
+                         const Tensor& sum_gx, const Tensor& gz, const Tensor& coef, PointnetImpl path);
 
 // Training-mode BN coefficients from the sums (scale = gamma·invstd as folded in the forward):
 //   cb = −scale·sum_gx / R, cd = −scale·sum_g / R, so that dz = scale·gu + cb·x̂ + cd. All [C].
@@ -78,8 +79,8 @@ void bn_backward_coef(const Tensor& sum_g, const Tensor& sum_gx, const Tensor& s
 // gz[r, c] = scale[c]·gu + cb[c]·x̂ + cd[c] (gu, x̂ as above; recomputed from z).
 template <class Backend>
 void bn_backward_apply(const Tensor& gy, const Tensor& z, const Tensor& scale, const Tensor& shift,
-                       const Tensor& center, const Tensor& invstd, Act act, double slope, const Tensor& cb,
-                       const Tensor& cd, const Tensor& gz, PointnetPath path);
+                       const Tensor& center, const Tensor& invstd, Activation act, double slope, const Tensor& cb,
+                       const Tensor& cd, const Tensor& gz, PointnetImpl path);
 
 // ---- global max-pool over points ----
 
@@ -88,7 +89,7 @@ void bn_backward_apply(const Tensor& gy, const Tensor& z, const Tensor& scale, c
 // `split` > 1 (CUDA Fast only; tests/benches, 0 = auto) splits the points over that many blocks
 // whose partial (value, index) pairs a second kernel merges in order.
 template <class Backend>
-void max_pool_points(const Tensor& x, const Tensor& values, const Tensor& indices, PointnetPath path, int split);
+void max_pool_points(const Tensor& x, const Tensor& values, const Tensor& indices, PointnetImpl path, int split);
 
 // gx [B, N, C] is zero-filled, then gx[b, indices[b, c], c] = g[b, c] (distinct targets, no atomics).
 template <class Backend>
@@ -99,18 +100,18 @@ void max_pool_points_backward(const Tensor& g, const Tensor& indices, const Tens
 // generic templates in kernels/common/pointnet_impl.h, instantiated by both files.
 #define PG_POINTNET_BACKEND_SPECIFIC(B)                                                                               \
   template <>                                                                                                         \
-  void channel_stats<B>(const Tensor&, const Tensor&, const Tensor&, PointnetPath);                                   \
+  void channel_stats<B>(const Tensor&, const Tensor&, const Tensor&, PointnetImpl);                                   \
   template <>                                                                                                         \
-  void affine_act<B>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, Act, double, PointnetPath);          \
+  void affine_act<B>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, Activation, double, PointnetImpl);          \
   template <>                                                                                                         \
   void act_backward_reduce<B>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,              \
-                              const Tensor&, Act, double, const Tensor&, const Tensor&, const Tensor&, const Tensor&, \
-                              PointnetPath);                                                                          \
+                              const Tensor&, Activation, double, const Tensor&, const Tensor&, const Tensor&, const Tensor&, \
+                              PointnetImpl);                                                                          \
   template <>                                                                                                         \
   void bn_backward_apply<B>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, \
-                            Act, double, const Tensor&, const Tensor&, const Tensor&, PointnetPath);                  \
+                            Activation, double, const Tensor&, const Tensor&, const Tensor&, PointnetImpl);                  \
   template <>                                                                                                         \
-  void max_pool_points<B>(const Tensor&, const Tensor&, const Tensor&, PointnetPath, int);
+  void max_pool_points<B>(const Tensor&, const Tensor&, const Tensor&, PointnetImpl, int);
 PG_POINTNET_BACKEND_SPECIFIC(CpuBackend)
 PG_POINTNET_BACKEND_SPECIFIC(CudaBackend)
 #undef PG_POINTNET_BACKEND_SPECIFIC

@@ -4,36 +4,21 @@
 #include "autograd/node.h"
 #include "core/parallel_for.h"
 #include "kernels/attention_pool.h"
+#include "ops/check.h"
 #include "ops/linalg.h"
 #include "ops/view.h"
 
 namespace pg {
 
-namespace {
-
-void check_operand(const char* name, const Tensor& t) {
-  PG_CHECK(t.defined(), "attention_pool: ", name, " is an undefined tensor");
-  PG_CHECK(is_floating(t.dtype()), "attention_pool: ", name, " must be float32 or float64, got ",
-           dtype_name(t.dtype()));
-}
-
-void check_same(const char* name_a, const Tensor& a, const char* name_b, const Tensor& b) {
-  PG_CHECK(a.device() == b.device(), "attention_pool: ", name_a, " is on ", a.device().str(), " but ", name_b,
-           " is on ", b.device().str());
-  PG_CHECK(a.dtype() == b.dtype(), "attention_pool: ", name_a, " is ", dtype_name(a.dtype()), " but ", name_b, " is ",
-           dtype_name(b.dtype()));
-}
-
-}  // namespace
-
 AttentionPoolResult attention_pool(const Tensor& features, const Tensor& query, const Tensor& coords) {
-  check_operand("features", features);
-  check_operand("query", query);
-  check_operand("coords", coords);
-  check_same("features", features, "query", query);
-  check_same("features", features, "coords", coords);
-  PG_CHECK(features.dim() == 3, "attention_pool: features must be [B, N, C], got shape ", shape_str(features.shape()));
-  PG_CHECK(coords.dim() == 3, "attention_pool: coords must be [B, N, D], got shape ", shape_str(coords.shape()));
+  const char* op = "attention_pool";
+  check::floating(op, "features", features);
+  check::floating(op, "query", query);
+  check::floating(op, "coords", coords);
+  check::same_as(op, "features", features, "query", query);
+  check::same_as(op, "features", features, "coords", coords);
+  check::rank(op, "features", features, 3, "[B, N, C]");
+  check::rank(op, "coords", coords, 3, "[B, N, D]");
   PG_CHECK(query.dim() == 2 || query.dim() == 3, "attention_pool: query must be [B, T, C] or [B, C], got shape ",
            shape_str(query.shape()));
   const int64_t B = features.size(0), N = features.size(1), C = features.size(2), D = coords.size(2);

@@ -1,6 +1,7 @@
 // ball_query / group_points / smallest_k: validation and dispatch.
 #include "ops/ball_query.h"
 #include "ops/view.h"
+#include "ops/check.h"
 
 #include <cmath>
 
@@ -12,9 +13,7 @@
 namespace pg {
 
 BallQueryResult ball_query(const Tensor& query, const Tensor& ref, double radius, int64_t nsample) {
-  detail::check_point_cloud("ball_query", "query", query);
-  detail::check_point_cloud("ball_query", "ref", ref);
-  detail::check_cloud_pair("ball_query", "query", query, "ref", ref);
+  check::cloud_pair("ball_query", "query", query, "ref", ref);
   PG_CHECK(nsample >= 1, "ball_query: nsample must be >= 1, got ", nsample);
   PG_CHECK(std::isfinite(radius) && radius > 0.0, "ball_query: radius must be finite and > 0, got ", radius);
   const Tensor q = query.detach().contiguous();
@@ -30,10 +29,10 @@ BallQueryResult ball_query(const Tensor& query, const Tensor& ref, double radius
 }
 
 Tensor group_points(const Tensor& points, const Tensor& idx) {
-  PG_CHECK(points.defined() && idx.defined(), "group_points: undefined input");
-  PG_CHECK(points.dim() == 3, "group_points: points must be [B, N, C], got shape ", shape_str(points.shape()));
-  PG_CHECK(idx.dim() == 3, "group_points: idx must be [B, M, S], got shape ", shape_str(idx.shape()));
-  PG_CHECK(idx.dtype() == DType::i64, "group_points: idx must be int64, got ", dtype_name(idx.dtype()));
+  check::defined("group_points", "points", points);
+  check::dtype("group_points", "idx", idx, DType::i64);
+  check::rank("group_points", "points", points, 3, "[B, N, C]");
+  check::rank("group_points", "idx", idx, 3, "[B, M, S]");
   PG_CHECK(idx.size(0) == points.size(0), "group_points: batch sizes differ: points has ", points.size(0),
            " clouds, idx has ", idx.size(0));
   const int64_t B = points.size(0), C = points.size(2), M = idx.size(1), S = idx.size(2);
@@ -42,10 +41,8 @@ Tensor group_points(const Tensor& points, const Tensor& idx) {
 }
 
 Tensor smallest_k(const Tensor& values, int64_t k) {
-  PG_CHECK(values.defined(), "smallest_k: values is an undefined tensor");
+  check::floating("smallest_k", "values", values);
   PG_CHECK(values.dim() >= 1, "smallest_k: values must have at least one dim");
-  PG_CHECK(is_floating(values.dtype()), "smallest_k: values must be float32 or float64, got ",
-           dtype_name(values.dtype()));
   const int64_t S = values.size(values.dim() - 1);
   PG_CHECK(k >= 1 && k <= S, "smallest_k: k must be in [1, ", S, "], got ", k);
   Shape shape = values.shape();

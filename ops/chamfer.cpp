@@ -3,6 +3,7 @@
 // nearest-neighbour backward of kernels/knn.h in each direction.
 #include "ops/chamfer.h"
 #include "ops/view.h"
+#include "ops/check.h"
 
 #include "autograd/node.h"
 #include "core/parallel_for.h"
@@ -14,22 +15,6 @@ namespace pg {
 
 namespace {
 
-kernels::ChamferPath to_path(ChamferImpl impl) {
-  switch (impl) {
-    case ChamferImpl::Auto:
-      return kernels::ChamferPath::Auto;
-    case ChamferImpl::Tiled:
-      return kernels::ChamferPath::Tiled;
-    case ChamferImpl::Generic:
-      return kernels::ChamferPath::Generic;
-  }
-  return kernels::ChamferPath::Auto;
-}
-
-int mode_of(ChamferReduction r) {
-  return r == ChamferReduction::mean ? 0 : r == ChamferReduction::sum ? 1 : 2;
-}
-
 struct NnPair {
   Tensor a, b;  // contiguous inputs (with autograd history)
   Tensor dist_a, idx_a, dist_b, idx_b;
@@ -37,12 +22,10 @@ struct NnPair {
 
 NnPair nearest(const char* op, const Tensor& a, const Tensor& b, ChamferDirection dir, bool check_finite,
                ChamferImpl impl) {
-  detail::check_point_cloud(op, "a", a);
-  detail::check_point_cloud(op, "b", b);
-  detail::check_cloud_pair(op, "a", a, "b", b);
+  check::cloud_pair(op, "a", a, "b", b);
   if (check_finite) {
-    detail::check_finite_coords(op, "a", a);
-    detail::check_finite_coords(op, "b", b);
+    check::finite(op, "a", a);
+    check::finite(op, "b", b);
   }
   NnPair p;
   p.a = a.contiguous();
@@ -57,7 +40,7 @@ NnPair nearest(const char* op, const Tensor& a, const Tensor& b, ChamferDirectio
     p.dist_b = empty({B, M}, p.a.options());
     p.idx_b = empty({B, M}, iopt);
   }
-  const kernels::ChamferPath path = to_path(impl);
+  const ChamferImpl path = impl;
   on_backend(a.device(), op,
              [&]<class Bk>() { kernels::chamfer_nn<Bk>(p.a, p.b, p.dist_a, p.idx_a, p.dist_b, p.idx_b, path); });
   return p;
@@ -80,7 +63,7 @@ std::vector<Tensor> nn_grads(const autograd::BackwardContext& ctx, const Tensor&
 ChamferResult chamfer(const Tensor& a, const Tensor& b, const ChamferOptions& opts) {
   NnPair p = nearest("chamfer", a, b, opts.direction, opts.check_finite, opts.impl);
   const int64_t B = a.size(0), N = a.size(1), M = b.size(1);
-  const int mode = mode_of(opts.reduction);
+  const int mode = kernels::chamfer_int(opts.reduction);
   ChamferResult res;
   res.dist_a = p.dist_a;
   res.idx_a = p.idx_a;
@@ -131,8 +114,8 @@ ChamferResult chamfer(const Tensor& a, const Tensor& b, const ChamferOptions& op
 Tensor hausdorff(const Tensor& a, const Tensor& b, const HausdorffOptions& opts) {
   NnPair p = nearest("hausdorff", a, b, opts.direction, opts.check_finite, opts.impl);
   const int64_t B = a.size(0);
-  const int mode = mode_of(opts.reduction);
-  const int combine = opts.combine == HausdorffCombine::max ? 0 : 1;
+  const int mode = kernels::chamfer_int(opts.reduction);
+  const int combine = kernels::chamfer_int(opts.combine);
   const bool squared = opts.squared;
   const TensorOptions fopt = p.a.options();
   const TensorOptions iopt(DType::i64, a.device());

@@ -35,17 +35,18 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg {
 
-enum class ChamferReduction : uint8_t { mean, sum, none };
+using kernels::ChamferReduction;  // { mean, sum, none } (kernels/op_enums.h)
 enum class ChamferDirection : uint8_t { both, a_to_b, b_to_a };
-enum class HausdorffCombine : uint8_t { max, sum };
+using kernels::HausdorffCombine;  // { max, sum } (kernels/op_enums.h)
 
 // Strategy override for tests and benchmarks.
 //   Tiled:   CUDA, both directions in one launch, the other cloud tiled through shared memory.
 //   Generic: the shared thread-per-point body (CPU reference; CUDA: two naive launches).
-enum class ChamferImpl : uint8_t { Auto, Tiled, Generic };
+using kernels::ChamferImpl;  // { Auto, Tiled, Generic } (kernels/op_enums.h)
 
 struct ChamferOptions {
   ChamferReduction reduction = ChamferReduction::mean;

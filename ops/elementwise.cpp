@@ -13,6 +13,7 @@
 #include "autograd/node.h"
 #include "core/parallel_for.h"
 #include "kernels/elementwise.h"
+#include "ops/check.h"
 #include "ops/reduce.h"
 
 namespace pg {
@@ -25,33 +26,6 @@ using kernels::UnaryOp;
 using Grads = std::vector<Tensor>;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::string describe(const Tensor& t) {
-  return detail::concat(dtype_name(t.dtype()), " ", shape_str(t.shape()), " on ", t.device().str());
-}
-
-void check_defined(const char* op, const Tensor& t, const char* what) {
-  PG_CHECK(t.defined(), op, ": the ", what, " is an undefined tensor");
-}
-
-// Same device and dtype (devices first: a device mismatch is the more fundamental error).
-void check_pair(const char* op, const Tensor& a, const Tensor& b) {
-  check_defined(op, a, "first input");
-  check_defined(op, b, "second input");
-  PG_CHECK(a.device() == b.device(), op, ": device mismatch: ", describe(a), " vs ", describe(b),
-           " (move one with .to(device); there are no implicit transfers)");
-  PG_CHECK(a.dtype() == b.dtype(), op, ": dtype mismatch: ", describe(a), " vs ", describe(b),
-           " (no implicit promotion; convert with .to(dtype))");
-}
-
-void check_numeric(const char* op, const Tensor& x) {
-  PG_CHECK(x.dtype() != DType::b8, op, ": dtype bool is not supported (expected a numeric dtype), input ", describe(x));
-}
-
-void check_float(const char* op, const Tensor& x) {
-  PG_CHECK(is_floating(x.dtype()), op, ": dtype ", dtype_name(x.dtype()),
-           " is not supported (expected float32 or float64), input ", describe(x));
-}
 
 Tensor run_unary(const char* name, UnaryOp op, const Tensor& x, double alpha = 0.0, double beta = 0.0) {
   Tensor out = empty(x.shape(), x.options());
@@ -103,8 +77,8 @@ Tensor scalar_like(const Tensor& x, double s) {
 // ---- shared implementations ----
 
 Tensor add_scalar_impl(const char* name, const Tensor& a, double s) {
-  check_defined(name, a, "input");
-  check_numeric(name, a);
+  check::defined(name, "a", a);
+  check::numeric(name, "a", a);
   Tensor out = run_unary(name, UnaryOp::AddScalar, a, s);
   if (needs_grad(a))
     autograd::record(name, {a}, {out}, {}, [](const BackwardContext&, const Grads& g) -> Grads { return {g[0]}; });
@@ -112,8 +86,8 @@ Tensor add_scalar_impl(const char* name, const Tensor& a, double s) {
 }
 
 Tensor clamp_impl(const char* name, const Tensor& x, double lo, double hi) {
-  check_defined(name, x, "input");
-  check_numeric(name, x);
+  check::defined(name, "x", x);
+  check::numeric(name, "x", x);
   PG_CHECK(!std::isnan(lo) && !std::isnan(hi), name, ": bounds must not be NaN (got ", lo, ", ", hi, ")");
   Tensor out = run_unary(name, UnaryOp::Clamp, x, lo, hi);
   if (needs_grad(x))
@@ -130,9 +104,9 @@ Tensor clamp_impl(const char* name, const Tensor& x, double lo, double hi) {
 // input (save_output = false) or the output.
 Tensor activation(const char* name, UnaryOp op, BinaryOp bop, const Tensor& x, bool save_output, double alpha = 0.0,
                   double beta = 0.0, bool float_only = true) {
-  check_defined(name, x, "input");
-  if (float_only) check_float(name, x);
-  check_numeric(name, x);
+  check::defined(name, "x", x);
+  if (float_only) check::floating(name, "x", x);
+  check::numeric(name, "x", x);
   Tensor out = run_unary(name, op, x, alpha, beta);
   if (needs_grad(x))
     autograd::record(name, {x}, {out}, {save_output ? out : x},
@@ -143,14 +117,14 @@ Tensor activation(const char* name, UnaryOp op, BinaryOp bop, const Tensor& x, b
 }
 
 Tensor compare(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
-  check_pair(name, a, b);
+  check::same_as(name, "a", a, "b", b);
   return run_binary(name, op, a, b);
 }
 
 // a > s / a < s with a scalar. Integer and bool tensors compare exactly against the real s:
 // a > s ⇔ a > floor(s) and a < s ⇔ a < ceil(s), with out-of-range thresholds answered directly.
 Tensor compare_scalar(const char* name, BinaryOp op, const Tensor& a, double s) {
-  check_defined(name, a, "input");
+  check::defined(name, "a", a);
   if (is_floating(a.dtype())) return run_binary(name, op, a, full({}, s, a.options()));
   const TensorOptions bool_opts(DType::b8, a.device());
   if (std::isnan(s)) return zeros(a.shape(), bool_opts);
@@ -173,8 +147,8 @@ Tensor compare_scalar(const char* name, BinaryOp op, const Tensor& a, double s) 
 
 // maximum/minimum: `mask` selects a (ties included).
 Tensor extremum(const char* name, BinaryOp op, BinaryOp tie_to_a, const Tensor& a, const Tensor& b) {
-  check_pair(name, a, b);
-  check_numeric(name, a);
+  check::same_as(name, "a", a, "b", b);
+  check::numeric(name, "a", a);
   Tensor out = run_binary(name, op, a, b);
   if (needs_grad(a, b))
     autograd::record(name, {a, b}, {out}, {a, b},
@@ -209,8 +183,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 // ---- binary (tensor, tensor) ----
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
-  check_pair("add", a, b);
-  check_numeric("add", a);
+  check::same_as("add", "a", a, "b", b);
+  check::numeric("add", "a", a);
   Tensor out = run_binary("add", BinaryOp::Add, a, b, alpha);
   if (needs_grad(a, b))
     autograd::record("add", {a, b}, {out}, {},
@@ -224,8 +198,8 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
-  check_pair("sub", a, b);
-  check_numeric("sub", a);
+  check::same_as("sub", "a", a, "b", b);
+  check::numeric("sub", "a", a);
   Tensor out = run_binary("sub", BinaryOp::Sub, a, b, alpha);
   if (needs_grad(a, b))
     autograd::record("sub", {a, b}, {out}, {},
@@ -240,8 +214,8 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  check_pair("mul", a, b);
-  check_numeric("mul", a);
+  check::same_as("mul", "a", a, "b", b);
+  check::numeric("mul", "a", a);
   Tensor out = run_binary("mul", BinaryOp::Mul, a, b);
   if (needs_grad(a, b))
     autograd::record("mul", {a, b}, {out}, {a, b},
@@ -255,8 +229,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  check_pair("div", a, b);
-  check_numeric("div", a);
+  check::same_as("div", "a", a, "b", b);
+  check::numeric("div", "a", a);
   Tensor out = run_binary("div", BinaryOp::Div, a, b);
   if (needs_grad(a, b))
     autograd::record("div", {a, b}, {out}, {a, b},
@@ -273,8 +247,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
-  check_pair("pow", a, b);
-  check_float("pow", a);
+  check::same_as("pow", "a", a, "b", b);
+  check::floating("pow", "a", a);
   Tensor out = run_binary("pow", BinaryOp::Pow, a, b);
   if (!needs_grad(a, b)) return out;
   autograd::record("pow", {a, b}, {out}, {a, b, out},
@@ -318,8 +292,8 @@ Tensor sub(const Tensor& a, double s) {
 }
 
 Tensor rsub(double s, const Tensor& a) {
-  check_defined("rsub", a, "input");
-  check_numeric("rsub", a);
+  check::defined("rsub", "a", a);
+  check::numeric("rsub", "a", a);
   Tensor out = run_unary("rsub", UnaryOp::RSubScalar, a, s);
   if (needs_grad(a))
     autograd::record("rsub", {a}, {out}, {},
@@ -328,8 +302,8 @@ Tensor rsub(double s, const Tensor& a) {
 }
 
 Tensor mul(const Tensor& a, double s) {
-  check_defined("mul", a, "input");
-  check_numeric("mul", a);
+  check::defined("mul", "a", a);
+  check::numeric("mul", "a", a);
   Tensor out = run_unary("mul", UnaryOp::MulScalar, a, s);
   if (needs_grad(a))
     autograd::record("mul", {a}, {out}, {},
@@ -338,8 +312,8 @@ Tensor mul(const Tensor& a, double s) {
 }
 
 Tensor div(const Tensor& a, double s) {
-  check_defined("div", a, "input");
-  check_numeric("div", a);
+  check::defined("div", "a", a);
+  check::numeric("div", "a", a);
   if (!is_floating(a.dtype())) {
     // Integer division truncates (the scalar is converted to a's dtype; x / 0 gives 0).
     return run_binary("div", BinaryOp::Div, a, scalar_like(a, s));
@@ -354,8 +328,7 @@ Tensor div(const Tensor& a, double s) {
 }
 
 Tensor rdiv(double s, const Tensor& a) {
-  check_defined("rdiv", a, "input");
-  check_float("rdiv", a);
+  check::floating("rdiv", "a", a);
   Tensor out = run_unary("rdiv", UnaryOp::RDivScalar, a, s);
   // d/da (s / a) = -s / a^2
   if (needs_grad(a))
@@ -366,8 +339,7 @@ Tensor rdiv(double s, const Tensor& a) {
 }
 
 Tensor pow(const Tensor& a, double exponent) {
-  check_defined("pow", a, "input");
-  check_float("pow", a);
+  check::floating("pow", "a", a);
   Tensor out =
       exponent == 2.0 ? run_unary("pow", UnaryOp::Square, a) : run_unary("pow", UnaryOp::PowScalar, a, exponent);
   if (needs_grad(a))
@@ -383,8 +355,8 @@ Tensor pow(const Tensor& a, double exponent) {
 // ---- unary ----
 
 Tensor neg(const Tensor& x) {
-  check_defined("neg", x, "input");
-  check_numeric("neg", x);
+  check::defined("neg", "x", x);
+  check::numeric("neg", "x", x);
   Tensor out = run_unary("neg", UnaryOp::Neg, x);
   if (needs_grad(x))
     autograd::record("neg", {x}, {out}, {},
@@ -393,8 +365,7 @@ Tensor neg(const Tensor& x) {
 }
 
 Tensor exp(const Tensor& x) {
-  check_defined("exp", x, "input");
-  check_float("exp", x);
+  check::floating("exp", "x", x);
   Tensor out = run_unary("exp", UnaryOp::Exp, x);
   if (needs_grad(x))
     autograd::record("exp", {x}, {out}, {out},
@@ -403,8 +374,7 @@ Tensor exp(const Tensor& x) {
 }
 
 Tensor log(const Tensor& x) {
-  check_defined("log", x, "input");
-  check_float("log", x);
+  check::floating("log", "x", x);
   Tensor out = run_unary("log", UnaryOp::Log, x);
   if (needs_grad(x))
     autograd::record("log", {x}, {out}, {x},
@@ -413,8 +383,7 @@ Tensor log(const Tensor& x) {
 }
 
 Tensor sqrt(const Tensor& x) {
-  check_defined("sqrt", x, "input");
-  check_float("sqrt", x);
+  check::floating("sqrt", "x", x);
   Tensor out = run_unary("sqrt", UnaryOp::Sqrt, x);
   if (needs_grad(x))
     autograd::record("sqrt", {x}, {out}, {out}, [](const BackwardContext& ctx, const Grads& g) -> Grads {
@@ -429,8 +398,8 @@ Tensor abs(const Tensor& x) {
 }
 
 Tensor square(const Tensor& x) {
-  check_defined("square", x, "input");
-  check_numeric("square", x);
+  check::defined("square", "x", x);
+  check::numeric("square", "x", x);
   Tensor out = run_unary("square", UnaryOp::Square, x);
   if (needs_grad(x))
     autograd::record("square", {x}, {out}, {x}, [](const BackwardContext& ctx, const Grads& g) -> Grads {
@@ -440,8 +409,8 @@ Tensor square(const Tensor& x) {
 }
 
 Tensor sign(const Tensor& x) {
-  check_defined("sign", x, "input");
-  check_numeric("sign", x);
+  check::defined("sign", "x", x);
+  check::numeric("sign", "x", x);
   return run_unary("sign", UnaryOp::Sign, x);
 }
 
@@ -485,11 +454,9 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
 // ---- selection and comparison ----
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  check_defined("where", cond, "condition");
-  check_pair("where", a, b);
-  PG_CHECK(cond.dtype() == DType::b8, "where: the condition must be bool, got ", describe(cond));
-  PG_CHECK(cond.device() == a.device(), "where: device mismatch: condition ", describe(cond), " vs inputs ",
-           describe(a));
+  check::dtype("where", "cond", cond, DType::b8);
+  check::same_as("where", "a", a, "b", b);
+  check::same_device("where", "cond", cond, "a", a);
   const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = empty(shape, a.options());
   on_backend(a.device(), "where", [&]<class B>() { kernels::where<B>(out, cond, a, b); });

@@ -11,6 +11,7 @@
 #include "autograd/node.h"
 #include "core/parallel_for.h"
 #include "kernels/emd.h"
+#include "ops/check.h"
 #include "ops/lsap.h"
 
 namespace pg {
@@ -24,25 +25,11 @@ Tensor contiguous_raw(const Tensor& t) {
   return out;
 }
 
-void check_cloud(const Tensor& x, const char* op, const char* name) {
-  PG_CHECK(x.defined(), op, ": ", name, " is an undefined tensor");
-  PG_CHECK(is_floating(x.dtype()), op, ": ", name, " has dtype ", dtype_name(x.dtype()),
-           " (expected float32 or float64)");
-  PG_CHECK(x.dim() == 3 && x.size(2) == 3, op, ": ", name, " must have shape [B, n, 3], got ", shape_str(x.shape()));
-}
-
+// Two clouds of the same size (a bijection needs equal point counts).
 void check_pair(const Tensor& x1, const Tensor& x2, const char* op) {
-  check_cloud(x1, op, "x1");
-  check_cloud(x2, op, "x2");
-  PG_CHECK(x1.device() == x2.device(), op, ": x1 is on ", x1.device(), " but x2 is on ", x2.device());
-  PG_CHECK(x1.dtype() == x2.dtype(), op, ": x1 has dtype ", dtype_name(x1.dtype()), " but x2 has dtype ",
-           dtype_name(x2.dtype()));
-  PG_CHECK(x1.size(0) == x2.size(0), op, ": batch sizes differ: x1 ", shape_str(x1.shape()), " vs x2 ",
-           shape_str(x2.shape()));
+  check::cloud_pair(op, "x1", x1, "x2", x2);
   PG_CHECK(x1.size(1) == x2.size(1), op, ": the clouds must have the same number of points: x1 ", shape_str(x1.shape()),
            " vs x2 ", shape_str(x2.shape()));
-  PG_CHECK(x1.size(0) >= 1, op, ": empty batch (B = 0)");
-  PG_CHECK(x1.size(1) >= 1, op, ": empty clouds (n = 0)");
 }
 
 kernels::AuctionParams to_params(const EmdOptions& o, const char* op, int64_t max_n) {
@@ -56,18 +43,14 @@ kernels::AuctionParams to_params(const EmdOptions& o, const char* op, int64_t ma
   PG_CHECK(o.max_iters >= 0 && o.max_iters <= (int64_t(1) << 40), op, ": max_iters must be in [0, 2^40], got ",
            o.max_iters);
   kernels::AuctionParams p;
-  p.mode = o.mode == EmdMode::Msn
-               ? kernels::kAuctionMsn
-               : (o.mode == EmdMode::Bijective ? kernels::kAuctionBijective : kernels::kAuctionDefault);
+  p.mode = kernels::auction_int(o.mode);
   p.eps = o.eps > 0.0 ? o.eps : (o.mode == EmdMode::Msn ? 0.005 : 0.0);
   p.eps_rel = o.eps_rel;
   p.eps_start_rel = o.eps_start_rel;
   p.eps_factor = o.eps_factor;
   p.max_iters = o.max_iters > 0 ? o.max_iters : (o.mode == EmdMode::Msn ? 50 : std::max<int64_t>(20000, 16 * max_n));
   p.value_offset = o.value_offset;
-  p.path = o.cuda_path == EmdCudaPath::Cta
-               ? kernels::kPathCta
-               : (o.cuda_path == EmdCudaPath::MultiCta ? kernels::kPathMulti : kernels::kPathAuto);
+  p.path = kernels::auction_int(o.cuda_path);
   return p;
 }
 
@@ -232,10 +215,8 @@ Tensor emd_exact_assignment(const Tensor& x1, const Tensor& x2) {
 
 namespace {
 void check_cost(const Tensor& cost, const char* op) {
-  PG_CHECK(cost.defined(), op, ": cost is an undefined tensor");
-  PG_CHECK(is_floating(cost.dtype()), op, ": cost has dtype ", dtype_name(cost.dtype()),
-           " (expected float32 or float64)");
-  PG_CHECK(cost.is_cpu(), op, ": runs on the CPU only (cost is on ", cost.device(), ")");
+  check::floating(op, "cost", cost);
+  check::on_cpu(op, "cost", cost);
   PG_CHECK(cost.dim() == 2 || cost.dim() == 3, op, ": cost must be [n, n] or [B, n, n], got ", shape_str(cost.shape()));
   const int64_t n = cost.size(-1);
   PG_CHECK(cost.size(-2) == n, op, ": cost must be square, got ", shape_str(cost.shape()));

@@ -76,15 +76,16 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg {
 
-enum class EmdMode : uint8_t { Default, Bijective, Msn };
+using kernels::EmdMode;  // { Default, Bijective, Msn } (kernels/op_enums.h)
 
 // Which CUDA kernel runs the auction (ignored on the CPU). Auto: the per-cloud CTA kernel when
 // the cloud's state (44 B per point) fits in shared memory, else the cooperative multi-CTA
 // kernel. Cta falls back to MultiCta when the state does not fit. Both give the same result.
-enum class EmdCudaPath : uint8_t { Auto, Cta, MultiCta };
+using kernels::EmdCudaPath;  // { Auto, Cta, MultiCta } (kernels/op_enums.h)
 
 struct EmdOptions {
   EmdMode mode = EmdMode::Default;

@@ -7,26 +7,15 @@
 
 #include "core/parallel_for.h"
 #include "kernels/emd.h"
+#include "ops/check.h"
 
 namespace pg {
 
 EmkdResult emkd(const Tensor& x1, const Tensor& x2, const EmkdOptions& opts) {
   const char* op = "emkd";
-  for (const Tensor* t : {&x1, &x2}) {
-    const char* name = t == &x1 ? "x1" : "x2";
-    PG_CHECK(t->defined(), op, ": ", name, " is an undefined tensor");
-    PG_CHECK(is_floating(t->dtype()), op, ": ", name, " has dtype ", dtype_name(t->dtype()),
-             " (expected float32 or float64)");
-    PG_CHECK(t->dim() == 3 && t->size(2) == 3, op, ": ", name, " must have shape [B, n, 3], got ",
-             shape_str(t->shape()));
-  }
-  PG_CHECK(x1.device() == x2.device(), op, ": x1 is on ", x1.device(), " but x2 is on ", x2.device());
-  PG_CHECK(x1.dtype() == x2.dtype(), op, ": x1 has dtype ", dtype_name(x1.dtype()), " but x2 has dtype ",
-           dtype_name(x2.dtype()));
-  PG_CHECK(x1.size(0) == x2.size(0) && x1.size(1) == x2.size(1), op,
-           ": the clouds must have the same batch size and number of points: x1 ", shape_str(x1.shape()), " vs x2 ",
-           shape_str(x2.shape()));
-  PG_CHECK(x1.size(0) >= 1 && x1.size(1) >= 1, op, ": empty input ", shape_str(x1.shape()));
+  check::cloud_pair(op, "x1", x1, "x2", x2);
+  PG_CHECK(x1.size(1) == x2.size(1), op, ": the clouds must have the same number of points: x1 ", shape_str(x1.shape()),
+           " vs x2 ", shape_str(x2.shape()));
   PG_CHECK(opts.leaf_size >= 2, op, ": leaf_size must be >= 2, got ", opts.leaf_size);
   const int64_t B = x1.size(0), n = x1.size(1), N = B * n;
   const Device dev = x1.device();

@@ -2,6 +2,7 @@
 // radii).
 #include "ops/fps.h"
 #include "ops/view.h"
+#include "ops/check.h"
 
 #include <vector>
 
@@ -13,31 +14,15 @@ namespace pg {
 
 namespace {
 
-kernels::FpsPath to_path(FpsImpl impl) {
-  switch (impl) {
-    case FpsImpl::Auto:
-      return kernels::FpsPath::Auto;
-    case FpsImpl::OnChip:
-      return kernels::FpsPath::OnChip;
-    case FpsImpl::Global:
-      return kernels::FpsPath::Global;
-    case FpsImpl::Baseline:
-      return kernels::FpsPath::Baseline;
-    case FpsImpl::Generic:
-      return kernels::FpsPath::Generic;
-  }
-  return kernels::FpsPath::Auto;
-}
-
 void check_points(const char* op, const Tensor& points, int64_t m, const FpsOptions& opts) {
-  detail::check_point_cloud(op, "points", points);
+  check::cloud(op, "points", points);
   const int64_t N = points.size(1);
   PG_CHECK(m >= 1, op, ": m must be >= 1, got ", m);
   PG_CHECK(m <= N, op, ": m (", m, ") is larger than the number of points per cloud (", N, ")");
   PG_CHECK(!(opts.impl == FpsImpl::OnChip && points.is_cuda() && !kernels::fps_onchip_fits(N, points.dtype())), op,
            ": impl OnChip cannot hold ", N, " points of ", dtype_name(points.dtype()),
            " (at most 8192 float32 / 4096 float64); use Auto or Global");
-  if (opts.check_finite) detail::check_finite_coords(op, "points", points);
+  if (opts.check_finite) check::finite(op, "points", points);
 }
 
 FpsResult run(const Tensor& points, const Tensor& seeds, const Tensor& num_seeds, int64_t m, const FpsOptions& opts) {
@@ -46,7 +31,7 @@ FpsResult run(const Tensor& points, const Tensor& seeds, const Tensor& num_seeds
   FpsResult res;
   res.indices = empty({B, m}, TensorOptions(DType::i64, p.device()));
   res.radius = empty({B, m}, p.options());
-  const kernels::FpsPath path = to_path(opts.impl);
+  const FpsImpl path = opts.impl;
   on_backend(p.device(), "fps",
              [&]<class Bk>() { kernels::fps<Bk>(p, seeds, num_seeds, m, res.indices, res.radius, path); });
   return res;

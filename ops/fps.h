@@ -41,6 +41,7 @@
 
 #include "core/random.h"
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg {
 
@@ -51,7 +52,7 @@ namespace pg {
 //   Generic:  the shared one-thread-per-cloud body (CPU reference; slow on CUDA).
 // On the CPU everything but Generic runs the vectorised SoA path (N < 8192) or the exact
 // k-d bucket-pruned path (N >= 8192, QuickFPS-style; identical picks).
-enum class FpsImpl : uint8_t { Auto, OnChip, Global, Baseline, Generic };
+using kernels::FpsImpl;  // { Auto, OnChip, Global, Baseline, Generic } (kernels/op_enums.h)
 
 struct FpsOptions {
   int64_t start = 0;               // start index of every cloud (fps only)

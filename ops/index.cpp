@@ -13,51 +13,11 @@
 #include "core/parallel_for.h"
 #include "kernels/index.h"
 #include "ops/view.h"
+#include "ops/check.h"
 
 namespace pg {
 
 namespace {
-
-void check_defined(const Tensor& t, const char* op, const char* name) {
-  PG_CHECK(t.defined(), op, ": ", name, " is an undefined tensor");
-}
-
-void check_index_dtype(const Tensor& index, const char* op) {
-  check_defined(index, op, "index");
-  PG_CHECK(index.dtype() == DType::i64 || index.dtype() == DType::i32, op, ": index must be int64 or int32, got ",
-           dtype_name(index.dtype()));
-}
-
-void check_same_device(const Tensor& a, const Tensor& b, const char* op, const char* na, const char* nb) {
-  PG_CHECK(a.device() == b.device(), op, ": ", na, " is on ", a.device(), " but ", nb, " is on ", b.device());
-}
-
-// Throws naming `op`, the first offending value and the valid range unless every value of
-// `index` lies in [0, size). Reads CPU contiguous indices in place; other indices are copied
-// to the host first (for CUDA tensors this synchronises).
-void check_index_range(const Tensor& index, int64_t size, const char* op, const std::string& what) {
-  if (index.numel() == 0) return;
-  auto fail = [&](int64_t v) {
-    if (size == 0) {
-      PG_FAIL(op, ": index ", v, " is out of range: ", what, " is 0 (no index is valid)");
-    }
-    PG_FAIL(op, ": index ", v, " is out of range for ", what, " = ", size, " (valid range 0..", size - 1, ")");
-  };
-  if (index.is_cpu() && index.is_contiguous()) {
-    dispatch_index(index.dtype(), op, [&]<class I>() {
-      const I* p = static_cast<const I*>(index.raw_data());
-      const int64_t n = index.numel();
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t v = static_cast<int64_t>(p[i]);
-        if (v < 0 || v >= size) fail(v);
-      }
-    });
-    return;
-  }
-  for (int64_t v : index.to_vector<int64_t>()) {
-    if (v < 0 || v >= size) fail(v);
-  }
-}
 
 // "the size of dim 1 of x"
 std::string dim_name(int64_t d, const char* tensor) {
@@ -84,7 +44,7 @@ Tensor gather_raw(const Tensor& x, int64_t dim, const Tensor& index) {
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   PG_CHECK(!tensors.empty(), "cat: expected a non-empty list of tensors");
-  for (const auto& t : tensors) check_defined(t, "cat", "an input");
+  for (const auto& t : tensors) check::defined("cat", "an input", t);
   const Tensor& t0 = tensors[0];
   PG_CHECK(t0.dim() >= 1, "cat: zero-dim tensors cannot be concatenated (use stack)");
   const int64_t d = wrap_dim(dim, t0.dim(), "cat");
@@ -126,7 +86,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
 
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   PG_CHECK(!tensors.empty(), "stack: expected a non-empty list of tensors");
-  for (const auto& t : tensors) check_defined(t, "stack", "an input");
+  for (const auto& t : tensors) check::defined("stack", "an input", t);
   const Tensor& t0 = tensors[0];
   const int64_t d = wrap_dim(dim, t0.dim() + 1, "stack");
   for (size_t i = 0; i < tensors.size(); ++i) {
@@ -161,9 +121,9 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
-  check_defined(x, "gather", "x");
-  check_index_dtype(index, "gather");
-  check_same_device(x, index, "gather", "x", "index");
+  check::defined("gather", "x", x);
+  check::index_dtype("gather", "index", index);
+  check::same_device("gather", "x", x, "index", index);
   PG_CHECK(x.dim() >= 1, "gather: x must have at least one dim, got shape ", shape_str(x.shape()));
   PG_CHECK(index.dim() == x.dim(), "gather: index shape ", shape_str(index.shape()), " must have the rank of x shape ",
            shape_str(x.shape()));
@@ -172,7 +132,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     PG_CHECK(k == d || index.size(k) <= x.size(k), "gather: index shape ", shape_str(index.shape()),
              " exceeds x shape ", shape_str(x.shape()), " in dim ", k);
   }
-  check_index_range(index, x.size(d), "gather", dim_name(d, "x"));
+  check::index_range("gather", "index", index, x.size(d), dim_name(d, "x"));
   Tensor out = gather_raw(x, d, index);
   autograd::record("gather", {x}, {out}, {index},
                    [d, x_shape = x.shape()](const autograd::BackwardContext& ctx, const std::vector<Tensor>& grads) {
@@ -185,13 +145,13 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  check_defined(x, "index_select", "x");
-  check_index_dtype(index, "index_select");
-  check_same_device(x, index, "index_select", "x", "index");
+  check::defined("index_select", "x", x);
+  check::index_dtype("index_select", "index", index);
+  check::same_device("index_select", "x", x, "index", index);
   PG_CHECK(x.dim() >= 1, "index_select: x must have at least one dim, got shape ", shape_str(x.shape()));
   PG_CHECK(index.dim() == 1, "index_select: index must be 1-D, got shape ", shape_str(index.shape()));
   const int64_t d = wrap_dim(dim, x.dim(), "index_select");
-  check_index_range(index, x.size(d), "index_select", dim_name(d, "x"));
+  check::index_range("index_select", "index", index, x.size(d), dim_name(d, "x"));
   Shape out_shape = x.shape();
   out_shape[d] = index.numel();
   Tensor out = empty(out_shape, x.options());
@@ -208,11 +168,11 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
-  check_defined(self, "scatter_add", "self");
-  check_defined(src, "scatter_add", "src");
-  check_index_dtype(index, "scatter_add");
-  check_same_device(self, index, "scatter_add", "self", "index");
-  check_same_device(self, src, "scatter_add", "self", "src");
+  check::defined("scatter_add", "self", self);
+  check::defined("scatter_add", "src", src);
+  check::index_dtype("scatter_add", "index", index);
+  check::same_device("scatter_add", "self", self, "index", index);
+  check::same_device("scatter_add", "self", self, "src", src);
   PG_CHECK(self.dtype() == src.dtype(), "scatter_add: self has dtype ", dtype_name(self.dtype()), " but src has dtype ",
            dtype_name(src.dtype()));
   const DType t = self.dtype();
@@ -229,7 +189,7 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
     PG_CHECK(k == d || index.size(k) <= self.size(k), "scatter_add: index shape ", shape_str(index.shape()),
              " exceeds self shape ", shape_str(self.shape()), " in dim ", k);
   }
-  check_index_range(index, self.size(d), "scatter_add", dim_name(d, "self"));
+  check::index_range("scatter_add", "index", index, self.size(d), dim_name(d, "self"));
   Tensor out = clone_raw(self);
   scatter_add_raw(out, d, index, src);
   autograd::record(
@@ -254,9 +214,9 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
 }
 
 Tensor one_hot(const Tensor& index, int64_t num_classes, DType dtype) {
-  check_index_dtype(index, "one_hot");
+  check::index_dtype("one_hot", "index", index);
   PG_CHECK(num_classes > 0, "one_hot: num_classes must be positive, got ", num_classes);
-  check_index_range(index, num_classes, "one_hot", "num_classes");
+  check::index_range("one_hot", "index", index, num_classes, "num_classes");
   Shape out_shape = index.shape();
   out_shape.push_back(num_classes);
   Tensor out = zeros(out_shape, TensorOptions(dtype, index.device()));

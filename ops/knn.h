@@ -31,6 +31,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg {
 
@@ -38,7 +39,7 @@ namespace pg {
 //   Register: CUDA float32 k <= 32 register top-K (falls back to List otherwise).
 //   List:     CUDA sorted lists in shared/global memory.
 //   Generic:  the shared thread-per-query body (CPU reference; the CUDA naive baseline).
-enum class KnnImpl : uint8_t { Auto, Register, List, Generic };
+using kernels::KnnImpl;  // { Auto, Register, List, Generic } (kernels/op_enums.h)
 
 struct KnnOptions {
   bool check_finite = true;
@@ -51,15 +52,5 @@ struct KnnResult {
 };
 
 KnnResult knn(const Tensor& query, const Tensor& ref, int64_t k, const KnnOptions& opts = {});
-
-namespace detail {
-// Shared validation of the geometry ops (fps, knn, chamfer, hausdorff): `t` is a [B, n, 3]
-// float32/float64 tensor with B >= 1 and 1 <= n < 2^31. Throws naming `op` and `name`.
-void check_point_cloud(const char* op, const char* name, const Tensor& t);
-// Same dtype, device and batch size.
-void check_cloud_pair(const char* op, const char* name_a, const Tensor& a, const char* name_b, const Tensor& b);
-// Throws "<op>: <name> contains NaN or Inf coordinates" unless every element is finite.
-void check_finite_coords(const char* op, const char* name, const Tensor& t);
-}  // namespace detail
 
 }  // namespace pg

@@ -16,24 +16,13 @@
 #include "autograd/node.h"
 #include "core/parallel_for.h"
 #include "kernels/blas.h"
+#include "ops/check.h"
 #include "ops/reduce.h"
 #include "ops/view.h"
 
 namespace pg {
 
 namespace {
-
-void check_operand(const Tensor& t, const char* op, const char* name) {
-  PG_CHECK(t.defined(), op, ": ", name, " is an undefined tensor");
-  PG_CHECK(is_floating(t.dtype()), op, ": ", name, " has dtype ", dtype_name(t.dtype()),
-           " (expected float32 or float64; integer products are not supported)");
-}
-
-void check_same(const Tensor& a, const Tensor& b, const char* op, const char* na, const char* nb) {
-  PG_CHECK(a.device() == b.device(), op, ": ", na, " is on ", a.device(), " but ", nb, " is on ", b.device());
-  PG_CHECK(a.dtype() == b.dtype(), op, ": ", na, " has dtype ", dtype_name(a.dtype()), " but ", nb, " has dtype ",
-           dtype_name(b.dtype()));
-}
 
 Tensor contiguous_raw(const Tensor& t) {
   if (t.is_contiguous()) return t;
@@ -184,9 +173,9 @@ Tensor fresh_view(const Tensor& t, const Shape& shape) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-  check_operand(a, "matmul", "a");
-  check_operand(b, "matmul", "b");
-  check_same(a, b, "matmul", "a", "b");
+  check::floating("matmul", "a", a);
+  check::floating("matmul", "b", b);
+  check::same_as("matmul", "a", a, "b", b);
   PG_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: both operands need at least one dim, got shapes ",
            shape_str(a.shape()), " and ", shape_str(b.shape()));
   // NumPy promotion of 1-D operands: a → [1, k], b → [k, 1].
@@ -239,9 +228,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
-  check_operand(a, "bmm", "a");
-  check_operand(b, "bmm", "b");
-  check_same(a, b, "bmm", "a", "b");
+  check::floating("bmm", "a", a);
+  check::floating("bmm", "b", b);
+  check::same_as("bmm", "a", a, "b", b);
   PG_CHECK(a.dim() == 3 && b.dim() == 3, "bmm: expected 3-D operands [B, n, k] and [B, k, m], got shapes ",
            shape_str(a.shape()), " and ", shape_str(b.shape()));
   PG_CHECK(a.size(0) == b.size(0), "bmm: batch sizes differ: shapes ", shape_str(a.shape()), " and ",
@@ -264,17 +253,17 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  check_operand(x, "linear", "input");
-  check_operand(weight, "linear", "weight");
-  check_same(x, weight, "linear", "input", "weight");
+  check::floating("linear", "input", x);
+  check::floating("linear", "weight", weight);
+  check::same_as("linear", "input", x, "weight", weight);
   PG_CHECK(weight.dim() == 2, "linear: weight must be 2-D [out, in], got shape ", shape_str(weight.shape()));
   PG_CHECK(x.dim() >= 1, "linear: input must have at least one dim, got shape ", shape_str(x.shape()));
   const int64_t in = weight.size(1), out_f = weight.size(0);
   PG_CHECK(x.size(-1) == in, "linear: input shape ", shape_str(x.shape()), " has ", x.size(-1),
            " features but weight shape ", shape_str(weight.shape()), " expects ", in);
   if (bias.defined()) {
-    check_operand(bias, "linear", "bias");
-    check_same(x, bias, "linear", "input", "bias");
+    check::floating("linear", "bias", bias);
+    check::same_as("linear", "input", x, "bias", bias);
     PG_CHECK(bias.dim() == 1 && bias.size(0) == out_f, "linear: bias shape ", shape_str(bias.shape()),
              " does not match weight shape ", shape_str(weight.shape()), " (expected [", out_f, "])");
   }

@@ -2,6 +2,7 @@
 // the seeded FPS completion (pg::fps_seeded).
 #include "ops/matching.h"
 #include "ops/view.h"
+#include "ops/check.h"
 
 #include "core/parallel_for.h"
 #include "kernels/matching.h"
@@ -11,9 +12,7 @@
 namespace pg {
 
 MatchResult match_and_complete(const Tensor& generated, const Tensor& points, int64_t m) {
-  detail::check_point_cloud("match_and_complete", "generated", generated);
-  detail::check_point_cloud("match_and_complete", "points", points);
-  detail::check_cloud_pair("match_and_complete", "generated", generated, "points", points);
+  check::cloud_pair("match_and_complete", "generated", generated, "points", points);
   const int64_t B = points.size(0), N = points.size(1), M = generated.size(1);
   PG_CHECK(m >= 1, "match_and_complete: m must be >= 1, got ", m);
   PG_CHECK(m <= N, "match_and_complete: m (", m, ") is larger than the number of points per cloud (", N, ")");

@@ -9,6 +9,7 @@
 #include "autograd/node.h"
 #include "core/parallel_for.h"
 #include "kernels/nn.h"
+#include "ops/check.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 
@@ -37,35 +38,9 @@ Tensor contiguous_raw(const Tensor& t) {
   return out;
 }
 
-void check_float_input(const Tensor& t, const char* op, const char* name) {
-  PG_CHECK(t.defined(), op, ": ", name, " is an undefined tensor");
-  PG_CHECK(is_floating(t.dtype()), op, ": ", name, " must be float32 or float64, got ", dtype_name(t.dtype()));
-}
-
-void check_pair(const Tensor& a, const Tensor& b, const char* op, const char* na, const char* nb) {
-  PG_CHECK(a.device() == b.device(), op, ": ", na, " is on ", a.device(), " but ", nb, " is on ", b.device());
-  PG_CHECK(a.dtype() == b.dtype(), op, ": ", na, " has dtype ", dtype_name(a.dtype()), " but ", nb, " has dtype ",
-           dtype_name(b.dtype()));
-  PG_CHECK(a.shape() == b.shape(), op, ": ", na, " and ", nb, " must have the same shape, got ", shape_str(a.shape()),
-           " and ", shape_str(b.shape()));
-}
-
-kernels::SoftmaxPath to_path(SoftmaxImpl impl) {
-  switch (impl) {
-    case SoftmaxImpl::WarpRow:
-      return kernels::SoftmaxPath::WarpRow;
-    case SoftmaxImpl::BlockRow:
-      return kernels::SoftmaxPath::BlockRow;
-    case SoftmaxImpl::Column:
-      return kernels::SoftmaxPath::Column;
-    default:
-      return kernels::SoftmaxPath::Auto;
-  }
-}
-
 Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, SoftmaxImpl impl) {
   const char* op = log ? "log_softmax" : "softmax";
-  check_float_input(x, op, "x");
+  check::floating(op, "x", x);
   const int64_t nd = x.dim();
   const int64_t d = wrap_dim(dim, std::max<int64_t>(nd, 1), op);
   int64_t outer = 1, D = 1, inner = 1;
@@ -76,7 +51,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, SoftmaxImpl impl) {
   }
   const Tensor xc = contiguous_raw(x);
   Tensor y = empty(x.shape(), x.options());
-  const kernels::SoftmaxPath path = to_path(impl);
+  const SoftmaxImpl path = impl;
   if (y.numel() > 0) {
     on_backend(x.device(), op, [&]<class B>() { kernels::softmax_forward<B>(xc, y, outer, D, inner, log, path); });
   }
@@ -95,21 +70,15 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, SoftmaxImpl impl) {
 
 // Validates a [B, C] input and its [B] integer targets (range included).
 void check_class_target(const Tensor& input, const Tensor& target, const char* op, const char* iname) {
-  check_float_input(input, op, iname);
-  PG_CHECK(input.dim() == 2, op, ": ", iname, " must have shape [B, C], got ", shape_str(input.shape()));
-  PG_CHECK(target.defined(), op, ": target is an undefined tensor");
-  PG_CHECK(target.dtype() == DType::i64 || target.dtype() == DType::i32, op,
-           ": target must hold int64 (or int32) class indices, got ", dtype_name(target.dtype()));
-  PG_CHECK(target.device() == input.device(), op, ": target is on ", target.device(), " but ", iname, " is on ",
-           input.device());
+  check::floating(op, iname, input);
+  check::rank(op, iname, input, 2, "[B, C]");
+  check::index_dtype(op, "target", target);
+  check::same_device(op, "target", target, iname, input);
   PG_CHECK(target.dim() == 1 && target.size(0) == input.size(0), op, ": target must have shape [", input.size(0),
            "] for ", iname, " of shape ", shape_str(input.shape()), ", got ", shape_str(target.shape()));
   const int64_t C = input.size(1);
   PG_CHECK(C >= 1 || input.size(0) == 0, op, ": ", iname, " has no classes (shape ", shape_str(input.shape()), ")");
-  if (target.numel() == 0) return;
-  for (int64_t v : target.to_vector<int64_t>()) {
-    PG_CHECK(v >= 0 && v < C, op, ": target ", v, " is out of range for ", C, " classes (valid range 0..", C - 1, ")");
-  }
+  check::index_range(op, "target", target, C, "the number of classes");
 }
 
 void check_reduction(Reduction r, const char* op) {
@@ -142,7 +111,7 @@ Tensor class_loss(const Tensor& input, const Tensor& target, Reduction reduction
     lp = empty({B, C}, input.options());
     if (lp.numel() > 0) {
       on_backend(input.device(), op,
-                 [&]<class Bk>() { kernels::softmax_forward<Bk>(ic, lp, B, C, 1, true, kernels::SoftmaxPath::Auto); });
+                 [&]<class Bk>() { kernels::softmax_forward<Bk>(ic, lp, B, C, 1, true, kernels::SoftmaxImpl::Auto); });
     }
   }
   Tensor rows = empty({B}, input.options());
@@ -198,9 +167,10 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reducti
 
 Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bool log_target) {
   const char* op = "kl_div";
-  check_float_input(input, op, "input");
-  check_float_input(target, op, "target");
-  check_pair(input, target, op, "input", "target");
+  check::floating(op, "input", input);
+  check::floating(op, "target", target);
+  check::same_as(op, "input", input, "target", target);
+  check::same_shape(op, "input", input, "target", target);
   const Tensor ic = contiguous_raw(input), tc = contiguous_raw(target);
   Tensor terms = empty(input.shape(), input.options());
   const int64_t n = terms.numel();
@@ -231,9 +201,10 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bo
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   const char* op = "mse_loss";
   check_reduction(reduction, op);
-  check_float_input(input, op, "input");
-  check_float_input(target, op, "target");
-  check_pair(input, target, op, "input", "target");
+  check::floating(op, "input", input);
+  check::floating(op, "target", target);
+  check::same_as(op, "input", input, "target", target);
+  check::same_shape(op, "input", input, "target", target);
   const Tensor d = sub(input, target);
   const Tensor sq = mul(d, d);
   switch (reduction) {
@@ -248,7 +219,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   const char* op = "dropout";
-  check_float_input(x, op, "x");
+  check::floating(op, "x", x);
   PG_CHECK(std::isfinite(p) && p >= 0.0 && p <= 1.0, op, ": p must lie in [0, 1], got ", p);
   if (!training || p == 0.0) return x;
   if (p == 1.0) return mul(x, 0.0);

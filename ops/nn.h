@@ -46,6 +46,7 @@
 
 #include "core/random.h"
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg {
 
@@ -69,7 +70,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen = nullpt
 // Launch-path override for tests and benchmarks of the softmax row kernels (CUDA; the CPU has
 // one path). Auto picks WarpRow for rows ≤ 1024 elements, BlockRow above, Column when the
 // softmax dim is not the innermost one.
-enum class SoftmaxImpl : uint8_t { Auto, WarpRow, BlockRow, Column };
+using kernels::SoftmaxImpl;  // { Auto, WarpRow, BlockRow, Column } (kernels/op_enums.h)
 Tensor softmax(const Tensor& x, int64_t dim, SoftmaxImpl impl);
 Tensor log_softmax(const Tensor& x, int64_t dim, SoftmaxImpl impl);
 

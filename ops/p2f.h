@@ -28,10 +28,11 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg {
 
-enum class P2fImpl : uint8_t { Auto, BruteForce };
+using kernels::P2fImpl;  // { Auto, BruteForce } (kernels/op_enums.h)
 
 struct P2fOptions {
   P2fImpl impl = P2fImpl::Auto;

@@ -15,6 +15,7 @@
 #include "core/parallel_for.h"
 #include "kernels/blas.h"
 #include "kernels/pointnet.h"
+#include "ops/check.h"
 #include "ops/elementwise.h"
 
 namespace pg {
@@ -35,32 +36,6 @@ const char* activation_name(Activation a) {
 
 namespace {
 
-using kernels::PointnetPath;
-
-kernels::Act to_act(Activation a) {
-  switch (a) {
-    case Activation::relu:
-      return kernels::Act::relu;
-    case Activation::leaky_relu:
-      return kernels::Act::leaky_relu;
-    case Activation::selu:
-      return kernels::Act::selu;
-    default:
-      return kernels::Act::none;
-  }
-}
-
-PointnetPath to_path(PointnetImpl impl) {
-  switch (impl) {
-    case PointnetImpl::Generic:
-      return PointnetPath::Generic;
-    case PointnetImpl::Fast:
-      return PointnetPath::Fast;
-    default:
-      return PointnetPath::Auto;
-  }
-}
-
 Tensor contiguous_raw(const Tensor& t) {
   if (t.is_contiguous()) return t;
   Tensor out = empty(t.shape(), t.options());
@@ -73,24 +48,12 @@ Tensor raw_view(const Tensor& t, const Shape& shape) {
   return detail::make_view(t, shape, contiguous_strides(shape), t.offset());
 }
 
-void check_float_input(const Tensor& t, const char* op, const char* name) {
-  PG_CHECK(t.defined(), op, ": ", name, " is an undefined tensor");
-  PG_CHECK(is_floating(t.dtype()), op, ": ", name, " must be float32 or float64, got ", dtype_name(t.dtype()));
-}
-
-void check_like(const Tensor& t, const Tensor& ref, const char* op, const char* name, const char* ref_name) {
-  PG_CHECK(t.device() == ref.device(), op, ": ", name, " is on ", t.device(), " but ", ref_name, " is on ",
-           ref.device());
-  PG_CHECK(t.dtype() == ref.dtype(), op, ": ", name, " has dtype ", dtype_name(t.dtype()), " but ", ref_name,
-           " has dtype ", dtype_name(ref.dtype()));
-}
-
 // An optional per-channel [C] tensor.
 void check_channel_vec(const Tensor& t, int64_t C, const Tensor& ref, const char* op, const char* name,
                        const char* what) {
   if (!t.defined()) return;
-  check_float_input(t, op, name);
-  check_like(t, ref, op, name, "x");
+  check::floating(op, name, t);
+  check::same_as(op, name, t, "x", ref);
   PG_CHECK(t.dim() == 1 && t.size(0) == C, op, ": ", name, " must have shape [", C, "] (", what, "), got ",
            shape_str(t.shape()));
 }
@@ -103,8 +66,8 @@ void check_bn_args(const BatchNormArgs& a, int64_t C, int64_t R, const Tensor& x
   PG_CHECK(a.running_mean.defined() == a.running_var.defined(), op,
            ": running_mean and running_var must be both given or both undefined");
   if (a.running_mean.defined()) {
-    PG_CHECK(a.running_mean.is_contiguous() && a.running_var.is_contiguous(), op,
-             ": running_mean / running_var must be contiguous (they are updated in place)");
+    check::contiguous_buffer(op, "running_mean", a.running_mean);
+    check::contiguous_buffer(op, "running_var", a.running_var);
   }
   PG_CHECK(std::isfinite(a.momentum) && a.momentum >= 0.0 && a.momentum <= 1.0, op,
            ": momentum must lie in [0, 1], got ", a.momentum);
@@ -120,7 +83,7 @@ struct Fold {
 };
 
 // Per-channel statistics (when BN uses the batch), running-stat update and the folded affine.
-Fold fold(const Tensor& z, const Tensor& bias, const BatchNormArgs* bn, PointnetPath path, const char* op) {
+Fold fold(const Tensor& z, const Tensor& bias, const BatchNormArgs* bn, PointnetImpl path, const char* op) {
   const int64_t R = z.size(0), C = z.size(1);
   Fold f;
   f.scale = empty({C}, z.options());
@@ -159,8 +122,8 @@ struct AffineGrads {
 };
 
 // Gradients of y = act(scale·z + shift) (with the BN / bias semantics of `fold`) given gy [R, C].
-AffineGrads affine_backward(const Tensor& gy, const Tensor& z, const Fold& f, kernels::Act act, double slope, bool bn,
-                            bool need_gz, bool need_bias, bool need_gamma, bool need_beta, PointnetPath path,
+AffineGrads affine_backward(const Tensor& gy, const Tensor& z, const Fold& f, Activation act, double slope, bool bn,
+                            bool need_gz, bool need_bias, bool need_gamma, bool need_beta, PointnetImpl path,
                             const char* op) {
   const int64_t R = z.size(0), C = z.size(1);
   AffineGrads r;
@@ -185,11 +148,11 @@ AffineGrads affine_backward(const Tensor& gy, const Tensor& z, const Fold& f, ke
     return r;
   }
   // No BN, or BN with running statistics: dz = coef·gu with coef = scale (BN) or 1.
-  if (!bn && act == kernels::Act::none && !need_bias) {
+  if (!bn && act == Activation::none && !need_bias) {
     if (need_gz) r.gz = gy;
     return r;
   }
-  const bool identity_gz = !bn && act == kernels::Act::none;
+  const bool identity_gz = !bn && act == Activation::none;
   Tensor sum_g = empty({C}, z.options());
   Tensor sum_gx = need_gamma ? empty({C}, z.options()) : Tensor();
   Tensor gz = need_gz && !identity_gz ? empty({R, C}, z.options()) : Tensor();
@@ -244,12 +207,12 @@ Shape with_last(const Shape& s, int64_t last) {
 
 Tensor shared_mlp(const Tensor& x, const Tensor& weight, const Tensor& bias, const SharedMLPOptions& opts) {
   const char* op = "shared_mlp";
-  check_float_input(x, op, "x");
-  check_float_input(weight, op, "weight");
+  check::floating(op, "x", x);
+  check::floating(op, "weight", weight);
   PG_CHECK(x.dim() >= 2, op, ": x must have shape [..., Cin] with at least 2 dims (e.g. [B, N, Cin]), got ",
            shape_str(x.shape()));
   PG_CHECK(weight.dim() == 2, op, ": weight must have shape [Cout, Cin], got ", shape_str(weight.shape()));
-  check_like(weight, x, op, "weight", "x");
+  check::same_as(op, "weight", weight, "x", x);
   const int64_t Cin = x.size(-1), Cout = weight.size(0);
   PG_CHECK(weight.size(1) == Cin, op, ": channel mismatch: x has ", Cin, " input channels (shape ",
            shape_str(x.shape()), ") but weight expects ", weight.size(1), " (shape ", shape_str(weight.shape()), ")");
@@ -259,9 +222,9 @@ Tensor shared_mlp(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   const BatchNormArgs* bn = opts.bn ? &*opts.bn : nullptr;
   if (bn) check_bn_args(*bn, Cout, rows, x, op, "Cout of weight");
   PG_CHECK(std::isfinite(opts.negative_slope), op, ": negative_slope must be finite, got ", opts.negative_slope);
-  const kernels::Act act = to_act(opts.activation);
+  const Activation act = opts.activation;
   const double slope = opts.negative_slope;
-  const PointnetPath path = to_path(opts.impl);
+  const PointnetImpl path = opts.impl;
 
   const Tensor xc = raw_view(contiguous_raw(x), {rows, Cin});
   const Tensor wc = contiguous_raw(weight);
@@ -274,9 +237,9 @@ Tensor shared_mlp(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   const Fold f = fold(z, bias, bn, path, op);
   // The backward reads z only through the activation derivative and x̂: without BN and without
   // an activation it is not saved, and the epilogue (bias only) runs in place.
-  const bool save_z = bn != nullptr || act != kernels::Act::none;
+  const bool save_z = bn != nullptr || act != Activation::none;
   Tensor y = z;
-  if (bn || bias.defined() || act != kernels::Act::none) {
+  if (bn || bias.defined() || act != Activation::none) {
     if (need_grad && save_z) y = empty({rows, Cout}, x.options());
     on_backend(x.device(), op, [&]<class B>() { kernels::affine_act<B>(z, f.scale, f.shift, y, act, slope, path); });
   }
@@ -318,17 +281,17 @@ Tensor shared_mlp(const Tensor& x, const Tensor& weight, const Tensor& bias, con
 
 Tensor batch_norm(const Tensor& x, const BatchNormArgs& args, PointnetImpl impl) {
   const char* op = "batch_norm";
-  check_float_input(x, op, "x");
+  check::floating(op, "x", x);
   PG_CHECK(x.dim() >= 2, op, ": x must have shape [B, C] or [B, N, C] (channels last), got ", shape_str(x.shape()));
   const int64_t C = x.size(-1);
   const int64_t R = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
   check_bn_args(args, C, R, x, op, "C = last dim of x");
-  const PointnetPath path = to_path(impl);
+  const PointnetImpl path = impl;
   const Tensor xc = raw_view(contiguous_raw(x), {R, C});
   const Fold f = fold(xc, Tensor(), &args, path, op);
   Tensor y = empty({R, C}, x.options());
   on_backend(x.device(), op,
-             [&]<class B>() { kernels::affine_act<B>(xc, f.scale, f.shift, y, kernels::Act::none, 0.0, path); });
+             [&]<class B>() { kernels::affine_act<B>(xc, f.scale, f.shift, y, Activation::none, 0.0, path); });
   Tensor out = raw_view(y, x.shape());
   const Shape xshape = x.shape();
   const bool batch_stats = f.batch_stats;
@@ -338,7 +301,7 @@ Tensor batch_norm(const Tensor& x, const BatchNormArgs& args, PointnetImpl impl)
         const Fold fs{ctx.saved[1], ctx.saved[2], ctx.saved[3], ctx.saved[4], batch_stats};
         const Tensor gy = raw_view(contiguous_raw(g[0]), {R, C});
         AffineGrads r =
-            affine_backward(gy, ctx.saved[0], fs, kernels::Act::none, 0.0, true, ctx.needs_input_grad[0], false,
+            affine_backward(gy, ctx.saved[0], fs, Activation::none, 0.0, true, ctx.needs_input_grad[0], false,
                             ctx.needs_input_grad[1], ctx.needs_input_grad[2], path, "batch_norm backward");
         std::vector<Tensor> out(3);
         if (ctx.needs_input_grad[0]) out[0] = raw_view(contiguous_raw(r.gz), xshape);
@@ -364,7 +327,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
 
 MaxPoolResult max_pool_points(const Tensor& x, PointnetImpl impl) {
   const char* op = "max_pool_points";
-  check_float_input(x, op, "x");
+  check::floating(op, "x", x);
   PG_CHECK(x.dim() == 3, op, ": x must have shape [B, N, C], got ", shape_str(x.shape()));
   const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
   PG_CHECK(N >= 1, op, ": cannot max-pool over zero points (x has shape ", shape_str(x.shape()), ")");
@@ -373,7 +336,7 @@ MaxPoolResult max_pool_points(const Tensor& x, PointnetImpl impl) {
   r.values = empty({B, C}, x.options());
   r.indices = empty({B, C}, TensorOptions(DType::i64, x.device()));
   on_backend(x.device(), op,
-             [&]<class Bk>() { kernels::max_pool_points<Bk>(xc, r.values, r.indices, to_path(impl), 0); });
+             [&]<class Bk>() { kernels::max_pool_points<Bk>(xc, r.values, r.indices, impl, 0); });
   const Shape xshape = x.shape();
   autograd::record(op, {x}, {r.values}, {r.indices},
                    [xshape](const autograd::BackwardContext& ctx, const std::vector<Tensor>& g) {

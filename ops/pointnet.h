@@ -54,10 +54,11 @@
 #include <optional>
 
 #include "core/tensor.h"
+#include "kernels/op_enums.h"
 
 namespace pg {
 
-enum class Activation : uint8_t { none, relu, leaky_relu, selu };
+using kernels::Activation;  // { none, relu, leaky_relu, selu } (kernels/op_enums.h)
 
 const char* activation_name(Activation a);
 
@@ -74,7 +75,7 @@ struct BatchNormArgs {
 // Launch-path override for tests and benchmarks. Auto = Fast (CPU: row-chunked vectorised loops;
 // CUDA: channel-tile reductions, vectorised epilogues, the tiled max-pool). Generic forces the
 // shared parallel_for bodies of kernels/common/pointnet_impl.h on either backend (the reference).
-enum class PointnetImpl : uint8_t { Auto, Generic, Fast };
+using kernels::PointnetImpl;  // { Auto, Generic, Fast } (kernels/op_enums.h)
 
 struct SharedMLPOptions {
   std::optional<BatchNormArgs> bn;  // no BatchNorm when empty

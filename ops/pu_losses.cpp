@@ -12,11 +12,12 @@
 #include "ops/knn.h"
 #include "ops/reduce.h"
 #include "ops/view.h"
+#include "ops/check.h"
 
 namespace pg {
 
 Tensor repulsion_loss(const Tensor& pred, const RepulsionOptions& opts) {
-  detail::check_point_cloud("repulsion_loss", "pred", pred);
+  check::cloud("repulsion_loss", "pred", pred);
   const bool pugan = opts.variant == RepulsionVariant::PUGAN;
   const double h = opts.h.value_or(pugan ? 0.001 : 0.03);
   PG_CHECK(std::isfinite(opts.radius) && opts.radius > 0.0, "repulsion_loss: radius must be finite and > 0, got ",
@@ -38,7 +39,7 @@ Tensor repulsion_loss(const Tensor& pred, const RepulsionOptions& opts) {
 }
 
 Tensor uniform_loss(const Tensor& pred, const UniformOptions& opts) {
-  detail::check_point_cloud("uniform_loss", "pred", pred);
+  check::cloud("uniform_loss", "pred", pred);
   PG_CHECK(!opts.percentages.empty(), "uniform_loss: percentages is empty");
   PG_CHECK(std::isfinite(opts.radius) && opts.radius > 0.0, "uniform_loss: radius must be finite and > 0, got ",
            opts.radius);

@@ -16,6 +16,7 @@
 #include "core/indexer.h"
 #include "core/parallel_for.h"
 #include "kernels/reduce.h"
+#include "ops/check.h"
 
 namespace pg {
 
@@ -30,8 +31,6 @@ std::string dims_str(const std::vector<int64_t>& dims) {
   os << "]";
   return os.str();
 }
-
-void check_defined(const Tensor& x, const char* op) { PG_CHECK(x.defined(), op, ": undefined input tensor"); }
 
 // Wraps, checks and sorts `dims`; an empty list means every dim. A 0-dim tensor has no dims to
 // reduce (dim 0 / -1 is accepted and reduces nothing).
@@ -77,15 +76,6 @@ void check_nonempty(const Tensor& x, const std::vector<int64_t>& dims, const cha
   }
 }
 
-void check_numeric(const Tensor& x, const char* op) {
-  PG_CHECK(x.dtype() != DType::b8, op, ": dtype ", dtype_name(x.dtype()), " is not supported (expected a numeric dtype)");
-}
-
-void check_floating(const Tensor& x, const char* op) {
-  PG_CHECK(is_floating(x.dtype()), op, ": dtype ", dtype_name(x.dtype()),
-           " is not supported (expected float32 or float64)");
-}
-
 // x's gradient from a gradient `g` of the reduced shape: broadcast back (stride 0 on reduced dims).
 Tensor broadcast_back(const Tensor& g, const Shape& xshape, const std::vector<int64_t>& dims) {
   return detail::make_view(g, xshape, kernels::reduce_broadcast_strides(g, xshape, dims), g.offset());
@@ -94,8 +84,8 @@ Tensor broadcast_back(const Tensor& g, const Shape& xshape, const std::vector<in
 // Sum/Mean/LogSumExp forward with autograd.
 Tensor reduce_float_like(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims_in, bool keepdim) {
   const char* name = kernels::reduce_name(op);
-  check_defined(x, name);
-  if (op != ReduceOp::Sum) check_floating(x, name);
+  check::defined(name, "x", x);
+  if (op != ReduceOp::Sum) check::floating(name, "x", x);
   const std::vector<int64_t> dims = normalize_dims(x, dims_in, name);
   const DType out_dtype = is_floating(x.dtype()) ? x.dtype() : DType::i64;
   Tensor out = empty(reduced_shape(x.shape(), dims, keepdim), TensorOptions(out_dtype, x.device()));
@@ -139,7 +129,7 @@ Tensor reduce_float_like(ReduceOp op, const Tensor& x, const std::vector<int64_t
 // Max/Min values (with the selected indices kept for the backward).
 Tensor extremum_values(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   const char* name = kernels::reduce_name(op);
-  check_numeric(x, name);
+  check::numeric(name, "x", x);
   check_nonempty(x, dims, name);
   const Shape oshape = reduced_shape(x.shape(), dims, keepdim);
   Tensor values = empty(oshape, x.options());
@@ -160,21 +150,21 @@ Tensor extremum_values(ReduceOp op, const Tensor& x, const std::vector<int64_t>&
 
 Tensor extremum_dim(ReduceOp op, const Tensor& x, int64_t dim, bool keepdim) {
   const char* name = kernels::reduce_name(op);
-  check_defined(x, name);
+  check::defined(name, "x", x);
   return extremum_values(op, x, normalize_dims(x, {dim}, name), keepdim);
 }
 
 Tensor extremum_all(ReduceOp op, const Tensor& x) {
   const char* name = kernels::reduce_name(op);
-  check_defined(x, name);
+  check::defined(name, "x", x);
   PG_CHECK(x.numel() > 0, name, ": cannot reduce an empty tensor (shape ", shape_str(x.shape()),
            "); the reduction has no identity");
   return extremum_values(op, x, normalize_dims(x, {}, name), false);
 }
 
 Tensor arg_extremum(ReduceOp op, const char* name, const Tensor& x, int64_t dim, bool keepdim) {
-  check_defined(x, name);
-  check_numeric(x, name);
+  check::defined(name, "x", x);
+  check::numeric(name, "x", x);
   const std::vector<int64_t> dims = normalize_dims(x, {dim}, name);
   check_nonempty(x, dims, name);
   Tensor indices = empty(reduced_shape(x.shape(), dims, keepdim), TensorOptions(DType::i64, x.device()));
@@ -205,7 +195,7 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(ReduceOp::Min, "argmin", x, dim, keepdim); }
 
 Tensor sum_to_shape(const Tensor& x, const Shape& shape) {
-  check_defined(x, "sum_to_shape");
+  check::defined("sum_to_shape", "x", x);
   const int64_t nd = x.dim(), ns = static_cast<int64_t>(shape.size());
   const Shape& xs = x.shape();
   PG_CHECK(ns <= nd, "sum_to_shape: cannot sum shape ", shape_str(xs), " to ", shape_str(shape),

@@ -9,29 +9,25 @@
 #include "ops/elementwise.h"
 #include "ops/knn.h"
 #include "ops/view.h"
+#include "ops/check.h"
 
 namespace pg {
 
 SoftProjectionResult soft_projection(const Tensor& query, const Tensor& points, const Tensor& t,
                                      const SoftProjectionOptions& opts) {
   constexpr const char* op = "soft_projection";
-  detail::check_point_cloud(op, "query", query);
-  detail::check_point_cloud(op, "points", points);
-  detail::check_cloud_pair(op, "query", query, "points", points);
+  check::cloud_pair(op, "query", query, "points", points);
   const int64_t B = query.size(0), M = query.size(1), N = points.size(1), k = opts.k;
   PG_CHECK(k >= 1, "soft_projection: k must be >= 1, got ", k);
   PG_CHECK(k <= N, "soft_projection: k (", k, ") is larger than the input cloud (", N, " points)");
   PG_CHECK(std::isfinite(opts.min_sigma) && opts.min_sigma >= 0.0,
            "soft_projection: min_sigma must be finite and >= 0, got ", opts.min_sigma);
-  PG_CHECK(t.defined(), "soft_projection: t is an undefined tensor");
+  check::defined(op, "t", t);
   PG_CHECK(t.numel() == 1 && t.dim() <= 1, "soft_projection: t must be a scalar (0-d or [1]) tensor, got shape ",
            shape_str(t.shape()));
-  PG_CHECK(t.device() == query.device(), "soft_projection: query is on ", query.device().str(), " but t is on ",
-           t.device().str());
-  PG_CHECK(t.dtype() == query.dtype(), "soft_projection: query is ", dtype_name(query.dtype()), " but t is ",
-           dtype_name(t.dtype()));
-  detail::check_finite_coords(op, "query", query);
-  detail::check_finite_coords(op, "points", points);
+  check::same_as(op, "t", t, "query", query);
+  check::finite(op, "query", query);
+  check::finite(op, "points", points);
   const double tv = t.item_double();
   PG_CHECK(std::isfinite(tv), "soft_projection: the temperature t is not finite (", tv, ")");
   const double t2 = tv * tv;

@@ -162,7 +162,7 @@ struct ChamferExec;
 
 template <class Backend>
 void chamfer_nn(const Tensor& a, const Tensor& b, const Tensor& dist_a, const Tensor& idx_a, const Tensor& dist_b,
-                const Tensor& idx_b, ChamferPath path) {
+                const Tensor& idx_b, ChamferImpl path) {
   if (a.size(0) == 0) return;
   ChamferExec<Backend>::nn(a, b, dist_a, idx_a, dist_b, idx_b, path);
 }

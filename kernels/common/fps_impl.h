@@ -44,7 +44,7 @@ PG_HD PG_INLINE bool fps_better(T v, int64_t i, T w, int64_t j) {
 }
 
 // One thread per cloud: the textbook loop, the field in a global scratch [B, N]. The semantic
-// reference of every path (CPU: FpsPath::Generic; CUDA: a slow but simple path).
+// reference of every path (CPU: FpsImpl::Generic; CUDA: a slow but simple path).
 template <class T>
 struct FpsGenericBody {
   const T* points;           // [B, N, 3]
@@ -116,7 +116,7 @@ struct FpsExec;
 
 template <class Backend>
 void fps(const Tensor& points, const Tensor& seeds, const Tensor& num_seeds, int64_t m, const Tensor& out_idx,
-         const Tensor& out_radius, FpsPath path) {
+         const Tensor& out_radius, FpsImpl path) {
   if (points.size(0) == 0 || m == 0) return;
   FpsExec<Backend>::run(points, seeds, num_seeds, m, out_idx, out_radius, path);
 }

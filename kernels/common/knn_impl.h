@@ -186,7 +186,7 @@ struct KnnExec;
 
 template <class Backend>
 void knn_forward(const Tensor& query, const Tensor& ref, int64_t k, const Tensor& dist2, const Tensor& idx,
-                 KnnPath path) {
+                 KnnImpl path) {
   if (query.numel() == 0) return;
   KnnExec<Backend>::forward(query, ref, k, dist2, idx, path);
 }

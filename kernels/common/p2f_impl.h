@@ -114,10 +114,10 @@ template <class Backend>
 struct P2fExec;
 
 template <class Backend>
-void point_to_mesh(const Tensor& points, const Tensor& tris, const Tensor& out, P2fPath path) {
+void point_to_mesh(const Tensor& points, const Tensor& tris, const Tensor& out, P2fImpl path) {
   const int64_t N = points.size(0), F = tris.size(0);
   if (N == 0) return;
-  if (path == P2fPath::BruteForce) {
+  if (path == P2fImpl::BruteForce) {
     dispatch_floating(points.dtype(), "point_to_mesh_distance", [&]<class T>() {
       nn_detail::run_heavy<Backend>(N, p2f_detail::P2fBruteBody<T>{points.data<T>(), tris.data<T>(), out.data<T>(), F});
     });

@@ -31,13 +31,13 @@ PG_HD PG_INLINE double rsqrt_t(double v) {
 }
 
 template <class T>
-PG_HD PG_INLINE T act_fwd(T u, Act act, T slope) {
+PG_HD PG_INLINE T act_fwd(T u, Activation act, T slope) {
   switch (act) {
-    case Act::relu:
+    case Activation::relu:
       return u > T(0) ? u : T(0);
-    case Act::leaky_relu:
+    case Activation::leaky_relu:
       return u > T(0) ? u : u * slope;
-    case Act::selu:
+    case Activation::selu:
       return u > T(0) ? T(kSeluScale) * u : T(kSeluScale * kSeluAlpha) * (exp_t(u) - T(1));
     default:
       return u;
@@ -46,13 +46,13 @@ PG_HD PG_INLINE T act_fwd(T u, Act act, T slope) {
 
 // d act / du (relu'(0) = 0, leaky_relu'(0) = slope).
 template <class T>
-PG_HD PG_INLINE T act_grad(T u, Act act, T slope) {
+PG_HD PG_INLINE T act_grad(T u, Activation act, T slope) {
   switch (act) {
-    case Act::relu:
+    case Activation::relu:
       return u > T(0) ? T(1) : T(0);
-    case Act::leaky_relu:
+    case Activation::leaky_relu:
       return u > T(0) ? T(1) : slope;
-    case Act::selu:
+    case Activation::selu:
       return u > T(0) ? T(kSeluScale) : T(kSeluScale * kSeluAlpha) * exp_t(u);
     default:
       return T(1);
@@ -61,8 +61,8 @@ PG_HD PG_INLINE T act_grad(T u, Act act, T slope) {
 
 // gu = gy · act'(scale·z + shift)
 template <class T>
-PG_HD PG_INLINE T grad_u(T gy, T z, T scale, T shift, Act act, T slope) {
-  return act == Act::none ? gy : gy * act_grad(scale * z + shift, act, slope);
+PG_HD PG_INLINE T grad_u(T gy, T z, T scale, T shift, Activation act, T slope) {
+  return act == Activation::none ? gy : gy * act_grad(scale * z + shift, act, slope);
 }
 
 template <class T>
@@ -164,7 +164,7 @@ struct BwdReduceChannelBody {
   T* sum_gx;      // may be null
   T* gz;          // may be null
   const T* coef;  // may be null (1)
-  Act act;
+  Activation act;
   T slope;
   int64_t R, C;
   PG_HD void operator()(int64_t c) const {
@@ -193,7 +193,7 @@ struct AffineActBody {
   const T* scale;
   const T* shift;
   int64_t C;
-  Act act;
+  Activation act;
   T slope;
   PG_HD void operator()(int64_t k) const {
     const int64_t c = k % C;
@@ -202,7 +202,7 @@ struct AffineActBody {
 };
 
 template <class T>
-PG_HD PG_INLINE T bn_bwd_elem(T gy, T z, T sc, T sh, T ce, T iv, T cb, T cd, Act act, T slope) {
+PG_HD PG_INLINE T bn_bwd_elem(T gy, T z, T sc, T sh, T ce, T iv, T cb, T cd, Activation act, T slope) {
   const T gu = grad_u(gy, z, sc, sh, act, slope);
   return sc * gu + cb * ((z - ce) * iv) + cd;
 }
@@ -219,7 +219,7 @@ struct BnBwdApplyBody {
   const T* cd;
   T* gz;
   int64_t C;
-  Act act;
+  Activation act;
   T slope;
   PG_HD void operator()(int64_t k) const {
     const int64_t c = k % C;
@@ -312,7 +312,7 @@ void max_pool_points_backward(const Tensor& g, const Tensor& indices, const Tens
 }
 
 // ---- Generic launchers: the per-channel / per-element bodies above on parallel_for (the
-// PointnetPath::Generic path of both backends; the CUDA reference for the Fast kernels). ----
+// PointnetImpl::Generic path of both backends; the CUDA reference for the Fast kernels). ----
 
 template <class Backend>
 void generic_channel_stats(const Tensor& z, const Tensor& mean, const Tensor& var) {
@@ -324,7 +324,7 @@ void generic_channel_stats(const Tensor& z, const Tensor& mean, const Tensor& va
 }
 
 template <class Backend>
-void generic_affine_act(const Tensor& z, const Tensor& scale, const Tensor& shift, const Tensor& out, Act act,
+void generic_affine_act(const Tensor& z, const Tensor& scale, const Tensor& shift, const Tensor& out, Activation act,
                         double slope) {
   using namespace pn_detail;
   const int64_t C = z.size(1);
@@ -336,7 +336,7 @@ void generic_affine_act(const Tensor& z, const Tensor& scale, const Tensor& shif
 
 template <class Backend>
 void generic_act_backward_reduce(const Tensor& gy, const Tensor& z, const Tensor& scale, const Tensor& shift,
-                                 const Tensor& center, const Tensor& invstd, Act act, double slope, const Tensor& sum_g,
+                                 const Tensor& center, const Tensor& invstd, Activation act, double slope, const Tensor& sum_g,
                                  const Tensor& sum_gx, const Tensor& gz, const Tensor& coef) {
   using namespace pn_detail;
   const int64_t R = z.size(0), C = z.size(1);
@@ -349,7 +349,7 @@ void generic_act_backward_reduce(const Tensor& gy, const Tensor& z, const Tensor
 
 template <class Backend>
 void generic_bn_backward_apply(const Tensor& gy, const Tensor& z, const Tensor& scale, const Tensor& shift,
-                               const Tensor& center, const Tensor& invstd, Act act, double slope, const Tensor& cb,
+                               const Tensor& center, const Tensor& invstd, Activation act, double slope, const Tensor& cb,
                                const Tensor& cd, const Tensor& gz) {
   using namespace pn_detail;
   const int64_t C = z.size(1);

@@ -9,13 +9,13 @@ namespace pg::kernels {
 
 // Instantiated in kernels/cpu/knn.cpp (KnnExec<CpuBackend> lives there).
 extern template void knn_forward<CpuBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&,
-                                             KnnPath);
+                                             KnnImpl);
 
 template <>
 struct ChamferExec<CpuBackend> {
   static void nn(const Tensor& a, const Tensor& b, const Tensor& dist_a, const Tensor& idx_a, const Tensor& dist_b,
-                 const Tensor& idx_b, ChamferPath path) {
-    const KnnPath kp = path == ChamferPath::Generic ? KnnPath::Generic : KnnPath::Auto;
+                 const Tensor& idx_b, ChamferImpl path) {
+    const KnnImpl kp = path == ChamferImpl::Generic ? KnnImpl::Generic : KnnImpl::Auto;
     if (dist_a.defined()) knn_forward<CpuBackend>(a, b, 1, dist_a, idx_a, kp);
     if (dist_b.defined()) knn_forward<CpuBackend>(b, a, 1, dist_b, idx_b, kp);
   }
@@ -30,7 +30,7 @@ struct ChamferExec<CpuBackend> {
 };
 
 template void chamfer_nn<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                     const Tensor&, ChamferPath);
+                                     const Tensor&, ChamferImpl);
 template void row_stats<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&);
 template void chamfer_loss<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t, int);
 template void chamfer_coef<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int, double);

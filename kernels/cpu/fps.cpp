@@ -350,11 +350,11 @@ bool fps_onchip_fits(int64_t n, DType dtype) {
 template <>
 struct FpsExec<CpuBackend> {
   static void run(const Tensor& points, const Tensor& seeds, const Tensor& num_seeds, int64_t m, const Tensor& out_idx,
-                  const Tensor& out_radius, FpsPath path) {
+                  const Tensor& out_radius, FpsImpl path) {
     const int64_t B = points.size(0), N = points.size(1), S = seeds.size(1);
     const int64_t* ns = num_seeds.defined() ? num_seeds.data<int64_t>() : nullptr;
     dispatch_floating(points.dtype(), "fps", [&]<class T>() {
-      if (path == FpsPath::Generic) {
+      if (path == FpsImpl::Generic) {
         Tensor field = empty({B, N}, points.options());
         nn_detail::run_heavy<CpuBackend>(
             B, fps_detail::FpsGenericBody<T>{points.data<T>(), seeds.data<int64_t>(), ns, field.data<T>(),
@@ -368,7 +368,7 @@ struct FpsExec<CpuBackend> {
 };
 
 template void fps<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&,
-                              FpsPath);
+                              FpsImpl);
 template int fps_check_seeds<CpuBackend>(const Tensor&, const Tensor&, int64_t);
 
 }  // namespace pg::kernels

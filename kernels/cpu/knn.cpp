@@ -171,10 +171,10 @@ void knn_cpu_fast(const T* query, const T* ref, int64_t B, int64_t Q, int64_t R,
 template <>
 struct KnnExec<CpuBackend> {
   static void forward(const Tensor& query, const Tensor& ref, int64_t k, const Tensor& dist2, const Tensor& idx,
-                      KnnPath path) {
+                      KnnImpl path) {
     const int64_t B = query.size(0), Q = query.size(1), R = ref.size(1);
     dispatch_floating(query.dtype(), "knn", [&]<class T>() {
-      if (path == KnnPath::Generic) {
+      if (path == KnnImpl::Generic) {
         nn_detail::run_heavy<CpuBackend>(
             B * Q, nn_detail::KnnGenericBody<T>{query.data<T>(), ref.data<T>(), dist2.data<T>(), idx.data<int64_t>(), Q,
                                                 R, k});
@@ -185,7 +185,7 @@ struct KnnExec<CpuBackend> {
   }
 };
 
-template void knn_forward<CpuBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&, KnnPath);
+template void knn_forward<CpuBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&, KnnImpl);
 template void nn_backward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
                                       const Tensor&);
 template bool all_finite<CpuBackend>(const Tensor&);

@@ -17,7 +17,7 @@ void run_rows(int64_t rows, int64_t D, const Body& body) {
 
 template <>
 void softmax_forward<CpuBackend>(const Tensor& x, const Tensor& y, int64_t outer, int64_t D, int64_t inner, bool log,
-                                 SoftmaxPath) {
+                                 SoftmaxImpl) {
   using namespace nn_detail;
   dispatch_floating(x.dtype(), "softmax", [&]<class T>() {
     run_rows(outer * inner, D, SoftmaxRowBody<T>{ptr<T>(x), ptr<T>(y), D, inner, log});
@@ -26,7 +26,7 @@ void softmax_forward<CpuBackend>(const Tensor& x, const Tensor& y, int64_t outer
 
 template <>
 void softmax_backward<CpuBackend>(const Tensor& y, const Tensor& gy, const Tensor& gx, int64_t outer, int64_t D,
-                                  int64_t inner, bool log, SoftmaxPath) {
+                                  int64_t inner, bool log, SoftmaxImpl) {
   using namespace nn_detail;
   dispatch_floating(y.dtype(), "softmax backward", [&]<class T>() {
     run_rows(outer * inner, D, SoftmaxBwdRowBody<T>{ptr<T>(y), ptr<T>(gy), ptr<T>(gx), D, inner, log});

@@ -9,7 +9,7 @@
 //   channels, the activation a compile-time constant so the loop vectorises.
 // * Max-pool: one work item per (cloud, 64-channel block), ascending scan over the points with a
 //   contiguous inner loop over the block's channels (strict > keeps the lowest index on ties).
-// PointnetPath::Generic runs the shared per-channel / per-element bodies instead (the reference
+// PointnetImpl::Generic runs the shared per-channel / per-element bodies instead (the reference
 // the tests compare these loops with).
 #include <algorithm>
 #include <climits>
@@ -26,16 +26,16 @@ namespace {
 using namespace pn_detail;
 
 template <class F>
-decltype(auto) dispatch_act(Act act, F&& f) {
+decltype(auto) dispatch_act(Activation act, F&& f) {
   switch (act) {
-    case Act::relu:
-      return f.template operator()<Act::relu>();
-    case Act::leaky_relu:
-      return f.template operator()<Act::leaky_relu>();
-    case Act::selu:
-      return f.template operator()<Act::selu>();
+    case Activation::relu:
+      return f.template operator()<Activation::relu>();
+    case Activation::leaky_relu:
+      return f.template operator()<Activation::leaky_relu>();
+    case Activation::selu:
+      return f.template operator()<Activation::selu>();
     default:
-      return f.template operator()<Act::none>();
+      return f.template operator()<Activation::none>();
   }
 }
 
@@ -102,8 +102,8 @@ void chunked_sums(int64_t R, int64_t C, std::vector<double>& tot0, std::vector<d
 }  // namespace
 
 template <>
-void channel_stats<CpuBackend>(const Tensor& z, const Tensor& mean, const Tensor& var, PointnetPath path) {
-  if (path == PointnetPath::Generic) return generic_channel_stats<CpuBackend>(z, mean, var);
+void channel_stats<CpuBackend>(const Tensor& z, const Tensor& mean, const Tensor& var, PointnetImpl path) {
+  if (path == PointnetImpl::Generic) return generic_channel_stats<CpuBackend>(z, mean, var);
   const int64_t R = z.size(0), C = z.size(1);
   dispatch_floating(z.dtype(), "channel_stats", [&]<class T>() {
     const T* zp = ptr<T>(z);
@@ -136,9 +136,9 @@ void channel_stats<CpuBackend>(const Tensor& z, const Tensor& mean, const Tensor
 }
 
 template <>
-void affine_act<CpuBackend>(const Tensor& z, const Tensor& scale, const Tensor& shift, const Tensor& out, Act act,
-                            double slope, PointnetPath path) {
-  if (path == PointnetPath::Generic) return generic_affine_act<CpuBackend>(z, scale, shift, out, act, slope);
+void affine_act<CpuBackend>(const Tensor& z, const Tensor& scale, const Tensor& shift, const Tensor& out, Activation act,
+                            double slope, PointnetImpl path) {
+  if (path == PointnetImpl::Generic) return generic_affine_act<CpuBackend>(z, scale, shift, out, act, slope);
   const int64_t R = z.size(0), C = z.size(1);
   dispatch_floating(z.dtype(), "affine_act", [&]<class T>() {
     const T* zp = ptr<T>(z);
@@ -146,7 +146,7 @@ void affine_act<CpuBackend>(const Tensor& z, const Tensor& scale, const Tensor& 
     const T* sc = ptr<T>(scale);
     const T* sh = ptr<T>(shift);
     const T sl = static_cast<T>(slope);
-    dispatch_act(act, [&]<Act A>() {
+    dispatch_act(act, [&]<Activation A>() {
       const int64_t rows = chunk_rows(R, C);
       run_items((R + rows - 1) / rows, R * C, [&](int64_t ch) {
         const int64_t r1 = std::min(R, (ch + 1) * rows);
@@ -162,10 +162,10 @@ void affine_act<CpuBackend>(const Tensor& z, const Tensor& scale, const Tensor& 
 
 template <>
 void act_backward_reduce<CpuBackend>(const Tensor& gy, const Tensor& z, const Tensor& scale, const Tensor& shift,
-                                     const Tensor& center, const Tensor& invstd, Act act, double slope,
+                                     const Tensor& center, const Tensor& invstd, Activation act, double slope,
                                      const Tensor& sum_g, const Tensor& sum_gx, const Tensor& gz, const Tensor& coef,
-                                     PointnetPath path) {
-  if (path == PointnetPath::Generic) {
+                                     PointnetImpl path) {
+  if (path == PointnetImpl::Generic) {
     return generic_act_backward_reduce<CpuBackend>(gy, z, scale, shift, center, invstd, act, slope, sum_g, sum_gx, gz,
                                                    coef);
   }
@@ -182,7 +182,7 @@ void act_backward_reduce<CpuBackend>(const Tensor& gy, const Tensor& z, const Te
     const bool want_x = sum_gx.defined();
     const T sl = static_cast<T>(slope);
     std::vector<double> s, sx;
-    auto run = [&]<Act A, bool WX, bool WZ>() {
+    auto run = [&]<Activation A, bool WX, bool WZ>() {
       chunked_sums(R, C, s, sx, [&](int64_t r0, int64_t r1, double* as, double* asx) {
         for_row_blocks(r0, r1, [&]<int K>(int64_t r) {
           const T* gr = gyp + r * C;
@@ -203,7 +203,7 @@ void act_backward_reduce<CpuBackend>(const Tensor& gy, const Tensor& z, const Te
         });
       });
     };
-    dispatch_act(act, [&]<Act A>() {
+    dispatch_act(act, [&]<Activation A>() {
       if (want_x) {
         gzp ? run.template operator()<A, true, true>() : run.template operator()<A, true, false>();
       } else {
@@ -221,9 +221,9 @@ void act_backward_reduce<CpuBackend>(const Tensor& gy, const Tensor& z, const Te
 
 template <>
 void bn_backward_apply<CpuBackend>(const Tensor& gy, const Tensor& z, const Tensor& scale, const Tensor& shift,
-                                   const Tensor& center, const Tensor& invstd, Act act, double slope, const Tensor& cb,
-                                   const Tensor& cd, const Tensor& gz, PointnetPath path) {
-  if (path == PointnetPath::Generic) {
+                                   const Tensor& center, const Tensor& invstd, Activation act, double slope, const Tensor& cb,
+                                   const Tensor& cd, const Tensor& gz, PointnetImpl path) {
+  if (path == PointnetImpl::Generic) {
     return generic_bn_backward_apply<CpuBackend>(gy, z, scale, shift, center, invstd, act, slope, cb, cd, gz);
   }
   const int64_t R = z.size(0), C = z.size(1);
@@ -238,7 +238,7 @@ void bn_backward_apply<CpuBackend>(const Tensor& gy, const Tensor& z, const Tens
     const T* d = ptr<T>(cd);
     T* gzp = ptr<T>(gz);
     const T sl = static_cast<T>(slope);
-    dispatch_act(act, [&]<Act A>() {
+    dispatch_act(act, [&]<Activation A>() {
       const int64_t rows = chunk_rows(R, C);
       run_items((R + rows - 1) / rows, R * C, [&](int64_t ch) {
         const int64_t r1 = std::min(R, (ch + 1) * rows);
@@ -254,8 +254,8 @@ void bn_backward_apply<CpuBackend>(const Tensor& gy, const Tensor& z, const Tens
 }
 
 template <>
-void max_pool_points<CpuBackend>(const Tensor& x, const Tensor& values, const Tensor& indices, PointnetPath path, int) {
-  if (path == PointnetPath::Generic) return generic_max_pool_points<CpuBackend>(x, values, indices);
+void max_pool_points<CpuBackend>(const Tensor& x, const Tensor& values, const Tensor& indices, PointnetImpl path, int) {
+  if (path == PointnetImpl::Generic) return generic_max_pool_points<CpuBackend>(x, values, indices);
   const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
   constexpr int64_t kBlock = 64;
   const int64_t nblk = (C + kBlock - 1) / kBlock;

@@ -31,7 +31,7 @@ const Shape3 kShapes[] = {{{37, 40}, 1}, {{5, 3000}, 1}, {{4, 7, 9}, 1}, {{3, 1}
 }  // namespace
 
 TEST_CASE("softmax kernels: every path writes the CPU values into poisoned outputs", "[parity][nn]") {
-  using kernels::SoftmaxPath;
+  using kernels::SoftmaxImpl;
   for (DType t : {DType::f32, DType::f64}) {
     for (const auto& s : kShapes) {
       Tensor x = test::uniform(s.shape, -4, 4, 1, TensorOptions(t));
@@ -41,11 +41,11 @@ TEST_CASE("softmax kernels: every path writes the CPU values into poisoned outpu
       for (size_t i = s.dim + 1; i < s.shape.size(); ++i) inner *= s.shape[i];
       for (bool log : {false, true}) {
         Tensor y_cpu = empty(s.shape, TensorOptions(t));
-        kernels::softmax_forward<CpuBackend>(x, y_cpu, outer, D, inner, log, SoftmaxPath::Auto);
+        kernels::softmax_forward<CpuBackend>(x, y_cpu, outer, D, inner, log, SoftmaxImpl::Auto);
         Tensor gx_cpu = empty(s.shape, TensorOptions(t));
-        kernels::softmax_backward<CpuBackend>(y_cpu, gy, gx_cpu, outer, D, inner, log, SoftmaxPath::Auto);
+        kernels::softmax_backward<CpuBackend>(y_cpu, gy, gx_cpu, outer, D, inner, log, SoftmaxImpl::Auto);
         const Tensor xc = x.to(kCuda), gyc = gy.to(kCuda), yc_in = y_cpu.to(kCuda);
-        for (SoftmaxPath p : {SoftmaxPath::Auto, SoftmaxPath::WarpRow, SoftmaxPath::BlockRow, SoftmaxPath::Column}) {
+        for (SoftmaxImpl p : {SoftmaxImpl::Auto, SoftmaxImpl::WarpRow, SoftmaxImpl::BlockRow, SoftmaxImpl::Column}) {
           INFO("shape " << shape_str(s.shape) << " dim " << s.dim << " log " << log << " path " << int(p) << " "
                         << dtype_name(t));
           Tensor y = full(s.shape, NAN, TensorOptions(t, kCuda));

@@ -144,7 +144,7 @@ TEST_CASE("batch_norm parity over points and features", "[parity][pointnet_ops]"
 }
 
 TEST_CASE("max_pool_points kernels: every split, poisoned outputs, exact ties", "[parity][pointnet_ops]") {
-  using kernels::PointnetPath;
+  using kernels::PointnetImpl;
   Generator g(21);
   // Small integer values: many ties, which must resolve to the CPU's lowest index.
   for (const Shape& s : {Shape{4, 1000, 70}, Shape{1, 5000, 1024}, Shape{32, 1024, 64}, Shape{3, 1, 5}}) {
@@ -152,14 +152,14 @@ TEST_CASE("max_pool_points kernels: every split, poisoned outputs, exact ties", 
       Tensor x = randint(0, 20, s, TensorOptions(DType::i64), &g).to(t);
       const int64_t B = s[0], C = s[2];
       Tensor v_cpu = empty({B, C}, TensorOptions(t)), i_cpu = empty({B, C}, TensorOptions(DType::i64));
-      kernels::max_pool_points<CpuBackend>(x, v_cpu, i_cpu, PointnetPath::Auto, 0);
+      kernels::max_pool_points<CpuBackend>(x, v_cpu, i_cpu, PointnetImpl::Auto, 0);
       const Tensor xc = x.to(kCuda);
       struct Cfg {
-        PointnetPath path;
+        PointnetImpl path;
         int split;
       };
-      for (Cfg cfg : {Cfg{PointnetPath::Fast, 0}, Cfg{PointnetPath::Fast, 1}, Cfg{PointnetPath::Fast, 3},
-                      Cfg{PointnetPath::Fast, 64}, Cfg{PointnetPath::Generic, 0}}) {
+      for (Cfg cfg : {Cfg{PointnetImpl::Fast, 0}, Cfg{PointnetImpl::Fast, 1}, Cfg{PointnetImpl::Fast, 3},
+                      Cfg{PointnetImpl::Fast, 64}, Cfg{PointnetImpl::Generic, 0}}) {
         INFO("shape " << shape_str(s) << " " << dtype_name(t) << " path " << int(cfg.path) << " split " << cfg.split);
         Tensor v = full({B, C}, NAN, TensorOptions(t, kCuda));
         Tensor i = full({B, C}, -7, TensorOptions(DType::i64, kCuda));
