@@ -8,7 +8,7 @@ void throw_error(const char* file, int line, const char* cond, const std::string
   os << " [" << file << ":" << line;
   if (cond != nullptr) os << ", check failed: " << cond;
   os << "]";
-  throw Error(os.str());
+  throw Error(msg, os.str());
 }
 
 }  // namespace pg::detail

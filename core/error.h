@@ -1,16 +1,30 @@
 // Error reporting: pg::Error carries file:line, the failed condition and a message built
 // from the streamed values. Library code throws; it never exits or aborts.
+//
+// Two texts (docs/decisions.md, "Error text"): what() is the full text for developers and logs,
+//   "<message> [<file>:<line>, check failed: <cond>]";
+// message() is the sentence for people (the pg CLI prints it unless --verbose), without the
+// source location and the check expression.
 #pragma once
 
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace pg {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& what) : std::runtime_error(what) {}
+  // An error whose message and full text are the same (no source location).
+  explicit Error(const std::string& what) : std::runtime_error(what), message_(what) {}
+  Error(std::string message, const std::string& full) : std::runtime_error(full), message_(std::move(message)) {}
+
+  // The message alone: what a user reads (what() adds the source location and check).
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string message_;
 };
 
 namespace detail {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -24,5 +25,10 @@ void attention_pool_forward(const Tensor& features, const Tensor& query, const T
 template <class Backend>
 void attention_pool_backward_scores(const Tensor& coords, const Tensor& weights, const Tensor& g_output,
                                     const Tensor& g_weights, const Tensor& dscore);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_ATTENTION_POOL_LAUNCHERS(X, B)                                                                                 \
+  X(B, void, attention_pool_forward, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&))         \
+  X(B, void, attention_pool_backward_scores, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&))
 
 }  // namespace pg::kernels

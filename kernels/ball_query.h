@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -26,5 +27,10 @@ void ball_query(const Tensor& query, const Tensor& ref, double r2, int64_t S, co
 // first; NaN sorts after every number).
 template <class Backend>
 void smallest_k(const Tensor& values, int64_t k, const Tensor& out);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_BALL_QUERY_LAUNCHERS(X, B)                                                                   \
+  X(B, void, ball_query, (const Tensor&, const Tensor&, double, int64_t, const Tensor&, const Tensor&)) \
+  X(B, void, smallest_k, (const Tensor&, int64_t, const Tensor&))
 
 }  // namespace pg::kernels

@@ -9,6 +9,7 @@
 
 #include "core/tensor.h"
 #include "kernels/op_enums.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -65,5 +66,14 @@ void hausdorff_combine(const Tensor& out, const Tensor& per_cloud, const Tensor&
 template <class Backend>
 void hausdorff_coef(const Tensor& coef, const Tensor& g_out, const Tensor& argmax, const Tensor& max_dir,
                     const Tensor& which, int dir, int combine, bool squared, int mode);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_CHAMFER_LAUNCHERS(X, B)                                                                                                \
+  X(B, void, chamfer_nn, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, ChamferImpl)) \
+  X(B, void, row_stats, (const Tensor&, const Tensor&, const Tensor&, const Tensor&))                                             \
+  X(B, void, chamfer_loss, (const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t, int))                                  \
+  X(B, void, chamfer_coef, (const Tensor&, const Tensor&, const Tensor&, int, double))                                            \
+  X(B, void, hausdorff_combine, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, int, bool, int))      \
+  X(B, void, hausdorff_coef, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, int, int, bool, int))
 
 }  // namespace pg::kernels

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -79,5 +80,12 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
 // out = (x >= lo && x <= hi) ? g : 0  — the clamp backward (float only).
 template <class Backend>
 void clamp_backward(const Tensor& out, const Tensor& g, const Tensor& x, double lo, double hi);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_ELEMENTWISE_LAUNCHERS(X, B)                                                        \
+  X(B, void, unary, (UnaryOp, const Tensor&, const Tensor&, double, double))                  \
+  X(B, void, binary, (BinaryOp, const Tensor&, const Tensor&, const Tensor&, double, double)) \
+  X(B, void, where, (const Tensor&, const Tensor&, const Tensor&, const Tensor&))             \
+  X(B, void, clamp_backward, (const Tensor&, const Tensor&, const Tensor&, double, double))
 
 }  // namespace pg::kernels

@@ -14,6 +14,7 @@
 #include "core/parallel_for.h"
 #include "core/tensor.h"
 #include "kernels/op_enums.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -107,5 +108,13 @@ std::vector<int64_t> kd_leaf_offsets(int64_t n, int64_t leaf_size);
 // n % 1024 == 0 and B ≤ 512; writes assignment int32 [B, n]. Not used by any op.
 void emd_msn_baseline_cuda(const Tensor& x1, const Tensor& x2, float eps, int iters, const Tensor& assignment);
 #endif
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_EMD_LAUNCHERS(X, B)                                                                                              \
+  X(B, void, emd_dist, (const Tensor&, const Tensor&, const Tensor&, const Tensor&))                                        \
+  X(B, void, emd_dist_backward, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&)) \
+  X(B, void, emd_sum_sqrt, (const Tensor&, const Tensor&))                                                                  \
+  X(B, void, gather_rows3, (const Tensor&, const Tensor&, const Tensor&))                                                   \
+  X(B, void, emkd_scatter_assignment, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, int64_t))
 
 }  // namespace pg::kernels

@@ -16,6 +16,7 @@
 
 #include "core/tensor.h"
 #include "kernels/op_enums.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -43,5 +44,10 @@ void fps(const Tensor& points, const Tensor& seeds, const Tensor& num_seeds, int
 // [0, n)). CUDA: one kernel and a synchronising copy of the flags.
 template <class Backend>
 int fps_check_seeds(const Tensor& seeds, const Tensor& num_seeds, int64_t n);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_FPS_LAUNCHERS(X, B)                                                                                   \
+  X(B, void, fps, (const Tensor&, const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&, FpsImpl)) \
+  X(B, int, fps_check_seeds, (const Tensor&, const Tensor&, int64_t))
 
 }  // namespace pg::kernels

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -40,5 +41,13 @@ void index_add_(const Tensor& out, int64_t dim, const Tensor& index, const Tenso
 // out[p, index[p]] = 1. Any dtype.
 template <class Backend>
 void one_hot(const Tensor& out, const Tensor& index, int64_t num_classes);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_INDEX_LAUNCHERS(X, B)                                                   \
+  X(B, void, gather, (const Tensor&, const Tensor&, int64_t, const Tensor&))       \
+  X(B, void, index_select, (const Tensor&, const Tensor&, int64_t, const Tensor&)) \
+  X(B, void, scatter_add_, (const Tensor&, int64_t, const Tensor&, const Tensor&)) \
+  X(B, void, index_add_, (const Tensor&, int64_t, const Tensor&, const Tensor&))   \
+  X(B, void, one_hot, (const Tensor&, const Tensor&, int64_t))
 
 }  // namespace pg::kernels

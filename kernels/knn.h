@@ -15,6 +15,7 @@
 
 #include "core/tensor.h"
 #include "kernels/op_enums.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -46,5 +47,11 @@ void nn_backward(const Tensor& grad_query, const Tensor& grad_ref, const Tensor&
 // CUDA: one flag-reduction kernel and a synchronising copy of the flag to the host.
 template <class Backend>
 bool all_finite(const Tensor& t);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_KNN_LAUNCHERS(X, B)                                                                                        \
+  X(B, void, knn_forward, (const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&, KnnImpl))             \
+  X(B, void, nn_backward, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&)) \
+  X(B, bool, all_finite, (const Tensor&))
 
 }  // namespace pg::kernels

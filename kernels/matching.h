@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -16,5 +17,9 @@ namespace pg::kernels {
 // uniq [B, M] and count [B] int64 contiguous, overwritten. Deterministic on both backends.
 template <class Backend>
 void unique_first_occurrence(const Tensor& nn, int64_t N, int64_t m, const Tensor& uniq, const Tensor& count);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_MATCHING_LAUNCHERS(X, B)                                                                    \
+  X(B, void, unique_first_occurrence, (const Tensor&, int64_t, int64_t, const Tensor&, const Tensor&))
 
 }  // namespace pg::kernels

@@ -12,6 +12,7 @@
 #include "core/parallel_for.h"
 #include "core/tensor.h"
 #include "kernels/op_enums.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -73,5 +74,12 @@ void kl_div_forward(const Tensor& input, const Tensor& target, const Tensor& out
 template <class Backend>
 void kl_div_backward(const Tensor& input, const Tensor& target, const Tensor& g, bool g_scalar, double scale,
                      const Tensor& gin, const Tensor& gtarget, bool log_target);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_NN_LAUNCHERS(X, B)                                                                                                  \
+  X(B, void, nll_rows, (const Tensor&, const Tensor&, const Tensor&, double))                                                  \
+  X(B, void, nll_backward, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, bool, double, double, bool))           \
+  X(B, void, kl_div_forward, (const Tensor&, const Tensor&, const Tensor&, bool))                                              \
+  X(B, void, kl_div_backward, (const Tensor&, const Tensor&, const Tensor&, bool, double, const Tensor&, const Tensor&, bool))
 
 }  // namespace pg::kernels

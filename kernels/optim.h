@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -61,5 +62,12 @@ void scale_inplace(const Tensor& t, double s);
 // t = min(max(t, lo), hi), in place (contiguous float tensor; NaN stays NaN).
 template <class Backend>
 void clamp_inplace(const Tensor& t, double lo, double hi);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_OPTIM_LAUNCHERS(X, B)                                                      \
+  X(B, void, sgd_step, (const std::vector<SgdEntry>&, const SgdHyper&, OptimImpl))    \
+  X(B, void, adam_step, (const std::vector<AdamEntry>&, const AdamHyper&, OptimImpl)) \
+  X(B, void, scale_inplace, (const Tensor&, double))                                  \
+  X(B, void, clamp_inplace, (const Tensor&, double, double))
 
 }  // namespace pg::kernels

@@ -14,6 +14,7 @@
 
 #include "core/tensor.h"
 #include "kernels/op_enums.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -26,5 +27,9 @@ using P2fPath = P2fImpl;  // kernels/cuda/*.cu still spell it so (one type)
 
 template <class Backend>
 void point_to_mesh(const Tensor& points, const Tensor& tris, const Tensor& out, P2fImpl path);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_P2F_LAUNCHERS(X, B)                                                      \
+  X(B, void, point_to_mesh, (const Tensor&, const Tensor&, const Tensor&, P2fImpl))
 
 }  // namespace pg::kernels

@@ -13,6 +13,7 @@
 #include "core/parallel_for.h"
 #include "core/tensor.h"
 #include "kernels/op_enums.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -115,5 +116,11 @@ void max_pool_points_backward(const Tensor& g, const Tensor& indices, const Tens
 PG_POINTNET_BACKEND_SPECIFIC(CpuBackend)
 PG_POINTNET_BACKEND_SPECIFIC(CudaBackend)
 #undef PG_POINTNET_BACKEND_SPECIFIC
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_POINTNET_LAUNCHERS(X, B)                                                                                  \
+  X(B, void, bn_fold, (const BnFoldArgs&, int64_t, const Tensor&, const Tensor&, const Tensor&, const Tensor&))      \
+  X(B, void, bn_backward_coef, (const Tensor&, const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&)) \
+  X(B, void, max_pool_points_backward, (const Tensor&, const Tensor&, const Tensor&))
 
 }  // namespace pg::kernels

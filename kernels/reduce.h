@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -54,5 +55,11 @@ void reduce_backward(ReduceOp op, const Tensor& grad_in, const Tensor& grad_out,
 template <class Backend>
 void scatter_reduced_grad(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices,
                           const std::vector<int64_t>& dims);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_REDUCE_LAUNCHERS(X, B)                                                                                                  \
+  X(B, void, reduce, (ReduceOp, const Tensor&, const Tensor&, const Tensor&, const std::vector<int64_t>&))                         \
+  X(B, void, reduce_backward, (ReduceOp, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const std::vector<int64_t>&)) \
+  X(B, void, scatter_reduced_grad, (const Tensor&, const Tensor&, const Tensor&, const std::vector<int64_t>&))
 
 }  // namespace pg::kernels

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/common/instantiate.h"
 
 namespace pg::kernels {
 
@@ -36,5 +37,10 @@ template <class Backend>
 void soft_projection_backward(const Tensor& query, const Tensor& points, const Tensor& idx, const Tensor& weights,
                               double sigma, bool hard, const Tensor& g_proj, const Tensor& g_weights,
                               const Tensor& grad_query, const Tensor& grad_points, const Tensor& dsigma);
+
+// The launchers above, instantiated per backend by PG_INSTANTIATE_LAUNCHERS (kernels/common/instantiate.h).
+#define PG_SOFT_PROJECTION_LAUNCHERS(X, B)                                                                                                                                                    \
+  X(B, void, soft_projection_forward, (const Tensor&, const Tensor&, const Tensor&, double, bool, const Tensor&, const Tensor&))                                                              \
+  X(B, void, soft_projection_backward, (const Tensor&, const Tensor&, const Tensor&, const Tensor&, double, bool, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&))
 
 }  // namespace pg::kernels

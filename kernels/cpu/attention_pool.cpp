@@ -86,9 +86,6 @@ struct AttentionPoolExec<CpuBackend> {
   }
 };
 
-template void attention_pool_forward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                                 const Tensor&);
-template void attention_pool_backward_scores<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                                         const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_ATTENTION_POOL_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

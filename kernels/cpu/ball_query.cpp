@@ -273,7 +273,6 @@ struct BallQueryExec<CpuBackend> {
   }
 };
 
-template void ball_query<CpuBackend>(const Tensor&, const Tensor&, double, int64_t, const Tensor&, const Tensor&);
-template void smallest_k<CpuBackend>(const Tensor&, int64_t, const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_BALL_QUERY_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

@@ -8,8 +8,7 @@
 namespace pg::kernels {
 
 // Instantiated in kernels/cpu/knn.cpp (KnnExec<CpuBackend> lives there).
-extern template void knn_forward<CpuBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&,
-                                             KnnImpl);
+PG_EXTERN_LAUNCHERS(PG_KNN_LAUNCHERS, CpuBackend)
 
 template <>
 struct ChamferExec<CpuBackend> {
@@ -29,14 +28,6 @@ struct ChamferExec<CpuBackend> {
   }
 };
 
-template void chamfer_nn<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                     const Tensor&, ChamferImpl);
-template void row_stats<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&);
-template void chamfer_loss<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t, int);
-template void chamfer_coef<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int, double);
-template void hausdorff_combine<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                            int, bool, int);
-template void hausdorff_coef<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, int,
-                                         int, bool, int);
+PG_INSTANTIATE_LAUNCHERS(PG_CHAMFER_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

@@ -302,8 +302,5 @@ struct FastPath<CpuBackend> {
 }  // namespace pg::kernels::ew
 
 namespace pg::kernels {
-template void unary<CpuBackend>(UnaryOp, const Tensor&, const Tensor&, double, double);
-template void binary<CpuBackend>(BinaryOp, const Tensor&, const Tensor&, const Tensor&, double, double);
-template void where<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&);
-template void clamp_backward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, double, double);
+PG_INSTANTIATE_LAUNCHERS(PG_ELEMENTWISE_LAUNCHERS, CpuBackend)
 }  // namespace pg::kernels

@@ -256,12 +256,6 @@ int64_t emd_auction<CpuBackend>(const Tensor& x1, const Tensor& x2, const std::v
                            [&]<class T>() { return emd_auction_cpu<T>(x1, x2, offsets, prm, assignment, unassigned); });
 }
 
-template void emd_dist<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&);
-template void emd_dist_backward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                            const Tensor&);
-template void emd_sum_sqrt<CpuBackend>(const Tensor&, const Tensor&);
-template void gather_rows3<CpuBackend>(const Tensor&, const Tensor&, const Tensor&);
-template void emkd_scatter_assignment<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                                  const Tensor&, int64_t);
+PG_INSTANTIATE_LAUNCHERS(PG_EMD_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

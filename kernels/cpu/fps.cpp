@@ -367,8 +367,6 @@ struct FpsExec<CpuBackend> {
   }
 };
 
-template void fps<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&,
-                              FpsImpl);
-template int fps_check_seeds<CpuBackend>(const Tensor&, const Tensor&, int64_t);
+PG_INSTANTIATE_LAUNCHERS(PG_FPS_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

@@ -185,9 +185,6 @@ struct KnnExec<CpuBackend> {
   }
 };
 
-template void knn_forward<CpuBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&, KnnImpl);
-template void nn_backward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                      const Tensor&);
-template bool all_finite<CpuBackend>(const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_KNN_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

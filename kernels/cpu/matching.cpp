@@ -15,6 +15,6 @@ struct MatchingExec<CpuBackend> {
   }
 };
 
-template void unique_first_occurrence<CpuBackend>(const Tensor&, int64_t, int64_t, const Tensor&, const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_MATCHING_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

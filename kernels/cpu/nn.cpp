@@ -33,11 +33,6 @@ void softmax_backward<CpuBackend>(const Tensor& y, const Tensor& gy, const Tenso
   });
 }
 
-template void nll_rows<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, double);
-template void nll_backward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, bool, double, double,
-                                       bool);
-template void kl_div_forward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, bool);
-template void kl_div_backward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, bool, double, const Tensor&,
-                                          const Tensor&, bool);
+PG_INSTANTIATE_LAUNCHERS(PG_NN_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

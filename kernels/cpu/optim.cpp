@@ -3,8 +3,5 @@
 #include "kernels/common/optim_impl.h"
 
 namespace pg::kernels {
-template void sgd_step<CpuBackend>(const std::vector<SgdEntry>&, const SgdHyper&, OptimImpl);
-template void adam_step<CpuBackend>(const std::vector<AdamEntry>&, const AdamHyper&, OptimImpl);
-template void scale_inplace<CpuBackend>(const Tensor&, double);
-template void clamp_inplace<CpuBackend>(const Tensor&, double, double);
+PG_INSTANTIATE_LAUNCHERS(PG_OPTIM_LAUNCHERS, CpuBackend)
 }  // namespace pg::kernels

@@ -154,6 +154,6 @@ struct P2fExec<CpuBackend> {
   }
 };
 
-template void point_to_mesh<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, P2fImpl);
+PG_INSTANTIATE_LAUNCHERS(PG_P2F_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

@@ -297,10 +297,6 @@ void max_pool_points<CpuBackend>(const Tensor& x, const Tensor& values, const Te
   });
 }
 
-template void bn_fold<CpuBackend>(const BnFoldArgs&, int64_t, const Tensor&, const Tensor&, const Tensor&,
-                                  const Tensor&);
-template void bn_backward_coef<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, const Tensor&,
-                                           const Tensor&);
-template void max_pool_points_backward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_POINTNET_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

@@ -198,10 +198,6 @@ struct ReduceExec<CpuBackend> {
 
 }  // namespace reduce_detail
 
-template void reduce<CpuBackend>(ReduceOp, const Tensor&, const Tensor&, const Tensor&, const std::vector<int64_t>&);
-template void reduce_backward<CpuBackend>(ReduceOp, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                          const std::vector<int64_t>&);
-template void scatter_reduced_grad<CpuBackend>(const Tensor&, const Tensor&, const Tensor&,
-                                               const std::vector<int64_t>&);
+PG_INSTANTIATE_LAUNCHERS(PG_REDUCE_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

@@ -99,10 +99,6 @@ struct SoftProjectionExec<CpuBackend> {
   }
 };
 
-template void soft_projection_forward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, double, bool,
-                                                  const Tensor&, const Tensor&);
-template void soft_projection_backward<CpuBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, double,
-                                                   bool, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                                   const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_SOFT_PROJECTION_LAUNCHERS, CpuBackend)
 
 }  // namespace pg::kernels

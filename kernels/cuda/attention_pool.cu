@@ -198,9 +198,6 @@ struct AttentionPoolExec<CudaBackend> {
   }
 };
 
-template void attention_pool_forward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                                  const Tensor&);
-template void attention_pool_backward_scores<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                                          const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_ATTENTION_POOL_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

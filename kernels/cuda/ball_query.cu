@@ -78,7 +78,6 @@ struct BallQueryExec<CudaBackend> {
   }
 };
 
-template void ball_query<CudaBackend>(const Tensor&, const Tensor&, double, int64_t, const Tensor&, const Tensor&);
-template void smallest_k<CudaBackend>(const Tensor&, int64_t, const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_BALL_QUERY_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

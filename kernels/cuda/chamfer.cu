@@ -169,14 +169,6 @@ struct ChamferExec<CudaBackend> {
   }
 };
 
-template void chamfer_nn<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                      const Tensor&, ChamferPath);
-template void row_stats<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&);
-template void chamfer_loss<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t, int);
-template void chamfer_coef<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, int, double);
-template void hausdorff_combine<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                             int, bool, int);
-template void hausdorff_coef<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                          int, int, bool, int);
+PG_INSTANTIATE_LAUNCHERS(PG_CHAMFER_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

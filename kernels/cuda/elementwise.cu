@@ -96,8 +96,5 @@ struct FastPath<CudaBackend> {
 }  // namespace pg::kernels::ew
 
 namespace pg::kernels {
-template void unary<CudaBackend>(UnaryOp, const Tensor&, const Tensor&, double, double);
-template void binary<CudaBackend>(BinaryOp, const Tensor&, const Tensor&, const Tensor&, double, double);
-template void where<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&);
-template void clamp_backward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, double, double);
+PG_INSTANTIATE_LAUNCHERS(PG_ELEMENTWISE_LAUNCHERS, CudaBackend)
 }  // namespace pg::kernels

@@ -764,12 +764,6 @@ void emd_msn_baseline_cuda(const Tensor& x1, const Tensor& x2, float eps, int it
   }
 }
 
-template void emd_dist<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&);
-template void emd_dist_backward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                             const Tensor&);
-template void emd_sum_sqrt<CudaBackend>(const Tensor&, const Tensor&);
-template void gather_rows3<CudaBackend>(const Tensor&, const Tensor&, const Tensor&);
-template void emkd_scatter_assignment<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                                   const Tensor&, int64_t);
+PG_INSTANTIATE_LAUNCHERS(PG_EMD_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

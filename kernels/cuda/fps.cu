@@ -342,8 +342,6 @@ struct FpsExec<CudaBackend> {
   }
 };
 
-template void fps<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&,
-                               FpsPath);
-template int fps_check_seeds<CudaBackend>(const Tensor&, const Tensor&, int64_t);
+PG_INSTANTIATE_LAUNCHERS(PG_FPS_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

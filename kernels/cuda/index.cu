@@ -5,9 +5,5 @@
 #include "kernels/common/index_impl.h"
 
 namespace pg::kernels {
-template void gather<CudaBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&);
-template void index_select<CudaBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&);
-template void scatter_add_<CudaBackend>(const Tensor&, int64_t, const Tensor&, const Tensor&);
-template void index_add_<CudaBackend>(const Tensor&, int64_t, const Tensor&, const Tensor&);
-template void one_hot<CudaBackend>(const Tensor&, const Tensor&, int64_t);
+PG_INSTANTIATE_LAUNCHERS(PG_INDEX_LAUNCHERS, CudaBackend)
 }  // namespace pg::kernels

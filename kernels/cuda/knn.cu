@@ -228,9 +228,6 @@ struct KnnExec<CudaBackend> {
   }
 };
 
-template void knn_forward<CudaBackend>(const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&, KnnPath);
-template void nn_backward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                       const Tensor&);
-template bool all_finite<CudaBackend>(const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_KNN_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

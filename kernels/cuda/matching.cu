@@ -82,6 +82,6 @@ struct MatchingExec<CudaBackend> {
   }
 };
 
-template void unique_first_occurrence<CudaBackend>(const Tensor&, int64_t, int64_t, const Tensor&, const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_MATCHING_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

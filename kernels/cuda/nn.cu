@@ -182,11 +182,6 @@ void softmax_backward<CudaBackend>(const Tensor& y, const Tensor& gy, const Tens
   });
 }
 
-template void nll_rows<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, double);
-template void nll_backward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, bool, double,
-                                        double, bool);
-template void kl_div_forward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, bool);
-template void kl_div_backward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, bool, double, const Tensor&,
-                                           const Tensor&, bool);
+PG_INSTANTIATE_LAUNCHERS(PG_NN_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

@@ -212,9 +212,6 @@ void adam_step_multi_tensor_cuda(const std::vector<AdamEntry>& entries, const Ad
 
 }  // namespace optim_detail
 
-template void sgd_step<CudaBackend>(const std::vector<SgdEntry>&, const SgdHyper&, OptimImpl);
-template void adam_step<CudaBackend>(const std::vector<AdamEntry>&, const AdamHyper&, OptimImpl);
-template void scale_inplace<CudaBackend>(const Tensor&, double);
-template void clamp_inplace<CudaBackend>(const Tensor&, double, double);
+PG_INSTANTIATE_LAUNCHERS(PG_OPTIM_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

@@ -51,6 +51,6 @@ struct P2fExec<CudaBackend> {
   }
 };
 
-template void point_to_mesh<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, P2fPath);
+PG_INSTANTIATE_LAUNCHERS(PG_P2F_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

@@ -409,10 +409,6 @@ void max_pool_points<CudaBackend>(const Tensor& x, const Tensor& values, const T
   });
 }
 
-template void bn_fold<CudaBackend>(const BnFoldArgs&, int64_t, const Tensor&, const Tensor&, const Tensor&,
-                                   const Tensor&);
-template void bn_backward_coef<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, int64_t, const Tensor&,
-                                            const Tensor&);
-template void max_pool_points_backward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_POINTNET_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

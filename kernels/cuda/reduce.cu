@@ -196,10 +196,6 @@ struct ReduceExec<CudaBackend> {
 
 }  // namespace reduce_detail
 
-template void reduce<CudaBackend>(ReduceOp, const Tensor&, const Tensor&, const Tensor&, const std::vector<int64_t>&);
-template void reduce_backward<CudaBackend>(ReduceOp, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                           const std::vector<int64_t>&);
-template void scatter_reduced_grad<CudaBackend>(const Tensor&, const Tensor&, const Tensor&,
-                                                const std::vector<int64_t>&);
+PG_INSTANTIATE_LAUNCHERS(PG_REDUCE_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

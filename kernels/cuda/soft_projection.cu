@@ -89,10 +89,6 @@ struct SoftProjectionExec<CudaBackend> {
   }
 };
 
-template void soft_projection_forward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, double, bool,
-                                                   const Tensor&, const Tensor&);
-template void soft_projection_backward<CudaBackend>(const Tensor&, const Tensor&, const Tensor&, const Tensor&, double,
-                                                    bool, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                                                    const Tensor&);
+PG_INSTANTIATE_LAUNCHERS(PG_SOFT_PROJECTION_LAUNCHERS, CudaBackend)
 
 }  // namespace pg::kernels

@@ -46,6 +46,7 @@
 #include "datasets/shard_set.h"
 #include "ops/fps.h"
 #include "ops/view.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 #include "tools/pg/progress.h"
 
@@ -450,7 +451,7 @@ void register_convert(CLI::App& app) {
       ->required();
   cmd->add_option("--points", c.points, "points per shape")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
+      ->check(IntRange(1, int64_t(1) << 24));
   cmd->add_option("--subsample", c.subsample, "clouds with more points: fps (from a random start) or random")
       ->capture_default_str()
       ->check(CLI::IsMember({"fps", "random"}));
@@ -468,19 +469,19 @@ void register_convert(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "folders", "fraction"}));
   cmd->add_option("--test-fraction", c.test_fraction, "share of each class for the test split (fraction split)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(RealRange(0.0, 1.0));
   cmd->add_option("--val-fraction", c.val_fraction, "share of each class for the val split (fraction split)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(RealRange(0.0, 1.0));
   cmd->add_option("--class", c.class_name, "all shapes belong to this class (the input folder holds the files)");
   cmd->add_option("--seed", c.seed, "seed of the split and of every shape's sampling")->capture_default_str();
   cmd->add_option("--shard-size", c.shard_size, "shapes per HDF5 shard")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+      ->check(IntRange(1, int64_t(1) << 30));
   cmd->add_flag("--pad", c.pad, "clouds with fewer points than --points: repeat random points instead of failing");
   cmd->add_option("--oversample", c.oversample, "poisson mesh sampling: size of the uniform sample / --points")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(2), int64_t(64)));
+      ->check(IntRange(2, 64));
   cmd->callback([] { run_convert(c); });
 }
 

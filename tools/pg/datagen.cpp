@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 
 namespace pg::cli {
@@ -62,13 +63,13 @@ void register_datagen(CLI::App& app) {
   cmd->add_option("--out", c.out, "output folder (created if missing; existing files are replaced)")->required();
   cmd->add_option("--train-per-class", c.train_per_class, "training shapes per class")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(1), int64_t(1000000)));
+      ->check(IntRange(1, 1000000));
   cmd->add_option("--test-per-class", c.test_per_class, "test shapes per class")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(1), int64_t(1000000)));
+      ->check(IntRange(1, 1000000));
   cmd->add_option("--points", c.points, "points per shape")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(16), int64_t(1000000)));
+      ->check(IntRange(16, 1000000));
   cmd->add_option("--seed", c.seed, "random seed (same seed, same data set)")->capture_default_str();
   std::string help = "'all', a count N (the first N classes) or a comma-separated list of:";
   for (const std::string& n : datasets::shape_classes()) help += " " + n;
@@ -78,13 +79,13 @@ void register_datagen(CLI::App& app) {
       ->check(CLI::IsMember({"up", "so3", "none"}));
   cmd->add_option("--noise", c.noise, "Gaussian noise sigma (unit-sphere units)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.2));
+      ->check(RealRange(0.0, 0.2));
   cmd->add_option("--min-scale", c.scale_lo, "shapes are scaled by U[min-scale, 1] inside the unit sphere")
       ->capture_default_str()
-      ->check(CLI::Range(0.05, 1.0));
+      ->check(RealRange(0.05, 1.0));
   cmd->add_option("--shard-size", c.shard_size, "shapes per HDF5 shard")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+      ->check(IntRange(1, int64_t(1) << 30));
   cmd->callback([] { run_datagen(c); });
 }
 

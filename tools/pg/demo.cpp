@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "ops/ops.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 
 namespace pg::cli {
@@ -94,9 +95,9 @@ void register_demo(CLI::App& app) {
   static DemoOptions o;
   auto* cmd = app.add_subcommand("demo", "Fit a sphere and a rotation by gradient descent (tensor API demo)");
   cmd->add_option("--device", o.device, "cpu or cuda[:N]")->capture_default_str();
-  cmd->add_option("--points", o.points, "number of points")->capture_default_str()->check(CLI::Range(16, 10000000));
-  cmd->add_option("--steps", o.steps, "gradient steps per fit")->capture_default_str()->check(CLI::Range(5, 100000));
-  cmd->add_option("--lr", o.lr, "learning rate")->capture_default_str();
+  cmd->add_option("--points", o.points, "number of points")->capture_default_str()->check(IntRange(16, 10000000));
+  cmd->add_option("--steps", o.steps, "gradient steps per fit")->capture_default_str()->check(IntRange(5, 100000));
+  cmd->add_option("--lr", o.lr, "learning rate")->capture_default_str()->check(PositiveReal());
   cmd->add_option("--seed", o.seed, "random seed")->capture_default_str();
   cmd->callback([] { run_demo(o); });
 }

@@ -19,6 +19,7 @@
 #include "ops/fps.h"
 #include "ops/index.h"
 #include "ops/view.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 
 namespace pg::cli {
@@ -112,12 +113,12 @@ void register_fps(CLI::App& app) {
   c.cmd = cmd;
   cmd->add_option("IN", c.in, "input cloud (.xyz/.txt/.pts, .ply, .off, .h5)")->required();
   cmd->add_option("OUT", c.out, "output cloud; the format follows the extension (.xyz, .ply, .off, .h5)")->required();
-  cmd->add_option("--m", c.m, "number of points to sample")->required()->check(CLI::PositiveNumber);
-  cmd->add_option("--start", c.start, "index of the first point")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--m", c.m, "number of points to sample")->required()->check(PositiveInt());
+  cmd->add_option("--start", c.start, "index of the first point")->capture_default_str()->check(NonNegativeInt());
   cmd->add_option("--seed", c.seed, "draw the first point at random with this seed (instead of --start)");
   cmd->add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--index", c.index, "cloud index in an .h5 input")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   cmd->add_option("--dataset", c.dataset, "HDF5 dataset name of an .h5 input")->capture_default_str();
   cmd->add_option("--indices", c.indices, "also write the chosen indices here, one per line");
   cmd->callback([] { run_fps(c); });

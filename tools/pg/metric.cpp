@@ -24,6 +24,7 @@
 #include "ops/emd.h"
 #include "ops/emkd.h"
 #include "ops/view.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 
 namespace pg::cli {
@@ -370,9 +371,9 @@ void register_metric(CLI::App& app) {
   cmd->add_option("--dtype", c.dtype, "compute in float32 or float64")
       ->capture_default_str()
       ->check(CLI::IsMember({"f32", "f64"}));
-  cmd->add_option("--index", c.index, "cloud index in .h5 inputs (both)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--index-a", c.index_a, "cloud index in an .h5 input A")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--index-b", c.index_b, "cloud index in an .h5 input B")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--index", c.index, "cloud index in .h5 inputs (both)")->check(NonNegativeInt());
+  cmd->add_option("--index-a", c.index_a, "cloud index in an .h5 input A")->check(NonNegativeInt());
+  cmd->add_option("--index-b", c.index_b, "cloud index in an .h5 input B")->check(NonNegativeInt());
   cmd->add_option("--dataset", c.dataset, "HDF5 dataset name (both inputs)")->capture_default_str();
   cmd->add_option("--dataset-a", c.dataset_a, "HDF5 dataset name of A");
   cmd->add_option("--dataset-b", c.dataset_b, "HDF5 dataset name of B");
@@ -393,13 +394,13 @@ void register_metric(CLI::App& app) {
       ->check(CLI::IsMember({"default", "bijective", "msn"}));
   cmd->add_option("--eps", c.eps, "emd/emkd: final auction epsilon in coordinate units (0: automatic)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e30));
+      ->check(RealAtLeast(0.0));
   cmd->add_option("--iters", c.iters, "emd/emkd: cap on auction rounds (0: automatic)")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(0), int64_t(1) << 40));
+      ->check(IntRange(0, int64_t(1) << 40));
   cmd->add_option("--leaf", c.leaf, "emkd: at most this many points per k-d leaf")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(2), int64_t(1) << 40));
+      ->check(IntRange(2, int64_t(1) << 40));
   cmd->callback([] { run_metric(c); });
 }
 

@@ -15,6 +15,7 @@
 #include "models/nn/checkpoint.h"
 #include "models/train/classifier_trainer.h"
 #include "models/zoo/registry.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 #include "tools/pg/progress.h"
 #include "tools/pg/train_progress.h"
@@ -160,31 +161,31 @@ void register_train(CLI::App& app) {
   cmd->add_option("--variant", c.variant, "vanilla (no T-Nets) or full (input/feature T-Nets + regulariser)")
       ->capture_default_str()
       ->check(CLI::IsMember({"vanilla", "full"}));
-  cmd->add_option("--epochs", c.o.epochs, "number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", c.o.epochs, "number of epochs")->capture_default_str()->check(PositiveInt());
   cmd->add_option("--batch-size", c.o.batch_size, "shapes per batch (>= 2)")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
-  cmd->add_option("--points", c.o.num_points, "first k points of every shape")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", c.o.lr, "initial learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(IntRange(2, int64_t(1) << 20));
+  cmd->add_option("--points", c.o.num_points, "first k points of every shape")->capture_default_str()->check(PositiveInt());
+  cmd->add_option("--lr", c.o.lr, "initial learning rate")->capture_default_str()->check(PositiveReal());
   cmd->add_option("--optimizer", c.o.optimizer, "adam, adamw or sgd")
       ->capture_default_str()
       ->check(CLI::IsMember({"adam", "adamw", "sgd"}));
-  cmd->add_option("--weight-decay", c.o.weight_decay, "weight decay")->capture_default_str();
+  cmd->add_option("--weight-decay", c.o.weight_decay, "weight decay")->capture_default_str()->check(RealAtLeast(0.0));
   cmd->add_option("--schedule", c.o.schedule,
                   "tf: lr x decay-rate every decay-step samples + TF BN momentum schedule; step: x decay-rate every "
                   "20 epochs; cosine; constant")
       ->capture_default_str()
       ->check(CLI::IsMember({"tf", "step", "cosine", "constant"}));
-  cmd->add_option("--decay-step", c.o.decay_step, "samples per decay step (tf schedule)")->capture_default_str();
-  cmd->add_option("--decay-rate", c.o.decay_rate, "learning-rate decay factor")->capture_default_str();
-  cmd->add_option("--min-lr", c.o.min_lr, "learning-rate floor")->capture_default_str();
+  cmd->add_option("--decay-step", c.o.decay_step, "samples per decay step (tf schedule)")->capture_default_str()->check(PositiveInt());
+  cmd->add_option("--decay-rate", c.o.decay_rate, "learning-rate decay factor")->capture_default_str()->check(PositiveReal());
+  cmd->add_option("--min-lr", c.o.min_lr, "learning-rate floor")->capture_default_str()->check(RealAtLeast(0.0));
   cmd->add_flag("--no-augment", c.no_augment, "disable rotation about y and jitter");
-  cmd->add_option("--label-smoothing", c.o.label_smoothing, "cross-entropy label smoothing")->capture_default_str();
+  cmd->add_option("--label-smoothing", c.o.label_smoothing, "cross-entropy label smoothing")->capture_default_str()->check(RealRange(0.0, 1.0));
   cmd->add_option("--seed", c.o.seed, "seed of initialisation, shuffling, augmentation and dropout")->capture_default_str();
   cmd->add_flag("--resume", c.o.resume, "continue from RUN/last.h5 (same options; raise --epochs to extend)");
   cmd->add_flag("--keep-all", c.o.keep_all_checkpoints, "also keep RUN/epoch_NNNN.h5 for every epoch");
-  cmd->add_option("--eval-every", c.o.eval_every, "evaluate on the test split every k epochs")->capture_default_str();
-  cmd->add_option("--threads", c.threads, "CPU threads (0: OpenMP default)")->capture_default_str();
+  cmd->add_option("--eval-every", c.o.eval_every, "evaluate on the test split every k epochs")->capture_default_str()->check(PositiveInt());
+  cmd->add_option("--threads", c.threads, "CPU threads (0: OpenMP default)")->capture_default_str()->check(NonNegativeInt());
   cmd->callback([] { run_train(c); });
 }
 
@@ -198,9 +199,9 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--out", c.out, "run folder: uses best.h5, else last.h5");
   cmd->add_option("--device", c.device, "cpu or cuda[:N]")->capture_default_str();
   cmd->add_option("--split", c.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));
-  cmd->add_option("--batch-size", c.batch_size, "shapes per batch")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--points", c.points, "first k points of every shape")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", c.threads, "CPU threads (0: OpenMP default)")->capture_default_str();
+  cmd->add_option("--batch-size", c.batch_size, "shapes per batch")->capture_default_str()->check(PositiveInt());
+  cmd->add_option("--points", c.points, "first k points of every shape")->capture_default_str()->check(PositiveInt());
+  cmd->add_option("--threads", c.threads, "CPU threads (0: OpenMP default)")->capture_default_str()->check(NonNegativeInt());
   cmd->callback([] { run_eval(c); });
 
   static ModelCli m;
