@@ -15,4 +15,6 @@ void register_fps(CLI::App& app);  // pg fps: farthest point sampling of a cloud
 void register_train(CLI::App& app);  // pg train pointnet: train the PointNet classifier
 void register_eval(CLI::App& app);  // pg eval pointnet: overall and per-class accuracy of a checkpoint
 
+void register_render(CLI::App& app);  // pg render: a PNG picture of a cloud with a sample highlighted
+
 }  // namespace pg::cli

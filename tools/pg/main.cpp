@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   pg::cli::register_fps(app);
   pg::cli::register_train(app);
   pg::cli::register_eval(app);
+  pg::cli::register_render(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
