@@ -84,6 +84,8 @@ TEST_CASE("pg numeric options print readable bounds", "[cli]") {
   require_readable_bound({"eval", "pointnet", "--data", dir.path(), "--batch-size", "0"},
                          "--batch-size: must be >= 1, got 0");
   require_readable_bound({"demo", "--lr", "nan"}, "--lr: must be a number, got nan");
+  require_readable_bound({"render", in, dir.file("v.png"), "--elevation", "91"}, "--elevation: must be in [-90, 90], got 91");
+  require_readable_bound({"render", in, dir.file("v.png"), "--size", "8"}, "--size: must be in [16, 4096], got 8");
 }
 
 #endif  // PG_CLI_BINARY

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "datasets/pointcloud_io.h"
 #include "ops/view.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 #include "tools/pg/png_writer.h"
 #include "tools/pg/splat_renderer.h"
@@ -58,17 +59,17 @@ void register_render(CLI::App& app) {
   cmd->add_option("IN", c.in, "input cloud (.xyz/.txt/.pts, .ply, .off, .h5)")->required();
   cmd->add_option("OUT", c.out, "output picture (.png)")->required();
   cmd->add_option("--highlight", c.highlight, "a cloud of sampled points to draw larger, in red");
-  cmd->add_option("--index", c.index, "cloud index in an .h5 input")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--index", c.index, "cloud index in an .h5 input")->capture_default_str()->check(NonNegativeInt());
   cmd->add_option("--highlight-index", c.highlight_index, "cloud index in an .h5 highlight file (default: --index)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   cmd->add_option("--dataset", c.dataset, "HDF5 dataset name of .h5 files")->capture_default_str();
   cmd->add_option("--azimuth", c.azimuths, "view azimuths in degrees about the vertical axis, one view each")
       ->delimiter(',')->capture_default_str();
   cmd->add_option("--elevation", c.elevation, "view elevation in degrees")->capture_default_str()
-      ->check(CLI::Range(-90.f, 90.f));
-  cmd->add_option("--size", c.size, "pixels per square view")->capture_default_str()->check(CLI::Range(16, 4096));
+      ->check(RealRange(-90.0, 90.0));
+  cmd->add_option("--size", c.size, "pixels per square view")->capture_default_str()->check(IntRange(16, 4096));
   cmd->add_option("--point-radius", c.point_radius, "splat radius in pixels (0: from size and point count)")
-      ->capture_default_str()->check(CLI::Range(0.f, 64.f));
+      ->capture_default_str()->check(RealRange(0.0, 64.0));
   cmd->callback([] {
     PG_CHECK(c.out.size() > 4 && c.out.substr(c.out.size() - 4) == ".png", "pg render: OUT '", c.out,
              "' must end in .png");
