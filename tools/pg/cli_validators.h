@@ -21,7 +21,7 @@
 
 namespace pg::cli {
 
-namespace detail {
+namespace rules {
 
 // A double printed the way a person writes it (1e+06 stays short, 0.05 stays 0.05).
 inline std::string num(double v) {
@@ -42,10 +42,6 @@ inline bool parse_real(const std::string& s, double& v) {
   v = std::strtod(s.c_str(), &end);
   return end == s.c_str() + s.size() && !std::isnan(v);
 }
-
-}  // namespace detail
-
-namespace detail {
 
 // A validator that accepts what parses as an integer and satisfies `ok`; `rule` is the text of
 // the condition ("in [1, 64]", ">= 1").
@@ -70,16 +66,16 @@ inline CLI::Validator real_rule(const std::string& rule, std::function<bool(doub
       "REAL " + rule);
 }
 
-}  // namespace detail
+}  // namespace rules
 
 // An integer in [lo, hi] (inclusive).
 inline CLI::Validator IntRange(int64_t lo, int64_t hi) {
-  return detail::int_rule("in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]",
+  return rules::int_rule("in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]",
                           [lo, hi](int64_t v) { return v >= lo && v <= hi; });
 }
 // An integer >= lo.
 inline CLI::Validator IntAtLeast(int64_t lo) {
-  return detail::int_rule(">= " + std::to_string(lo), [lo](int64_t v) { return v >= lo; });
+  return rules::int_rule(">= " + std::to_string(lo), [lo](int64_t v) { return v >= lo; });
 }
 // An integer >= 1 (counts, sizes, epochs).
 inline CLI::Validator PositiveInt() { return IntAtLeast(1); }
@@ -88,16 +84,16 @@ inline CLI::Validator NonNegativeInt() { return IntAtLeast(0); }
 
 // A finite real in [lo, hi] (inclusive).
 inline CLI::Validator RealRange(double lo, double hi) {
-  return detail::real_rule("in [" + detail::num(lo) + ", " + detail::num(hi) + "]",
+  return rules::real_rule("in [" + rules::num(lo) + ", " + rules::num(hi) + "]",
                            [lo, hi](double v) { return v >= lo && v <= hi; });
 }
 // A finite real >= lo.
 inline CLI::Validator RealAtLeast(double lo) {
-  return detail::real_rule(">= " + detail::num(lo), [lo](double v) { return v >= lo; });
+  return rules::real_rule(">= " + rules::num(lo), [lo](double v) { return v >= lo; });
 }
 // A finite real > 0.
 inline CLI::Validator PositiveReal() {
-  return detail::real_rule("> 0", [](double v) { return v > 0.0; });
+  return rules::real_rule("> 0", [](double v) { return v > 0.0; });
 }
 
 }  // namespace pg::cli
