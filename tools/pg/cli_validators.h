@@ -5,7 +5,7 @@
 //   --test-fraction: must be in [0, 1], got 1.5
 //   --lr: must be > 0, got -1
 //   --points: must be an integer, got 12x
-// Each validator also names its rule in --help ("INT >= 1", "REAL in [0, 1]").
+// Each validator also shows its rule in --help ("--m INT:>= 1", "--noise FLOAT:in [0, 0.2]").
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -52,7 +52,7 @@ inline CLI::Validator int_rule(const std::string& rule, std::function<bool(int64
         if (!parse_int(in, v)) return "must be an integer, got " + in;
         return ok(v) ? std::string() : "must be " + rule + ", got " + in;
       },
-      "INT " + rule);
+      rule);
 }
 
 // Likewise for finite reals (NaN and infinities are always rejected).
@@ -63,7 +63,7 @@ inline CLI::Validator real_rule(const std::string& rule, std::function<bool(doub
         if (!parse_real(in, v)) return "must be a number, got " + in;
         return std::isfinite(v) && ok(v) ? std::string() : "must be " + rule + ", got " + in;
       },
-      "REAL " + rule);
+      rule);
 }
 
 }  // namespace rules
