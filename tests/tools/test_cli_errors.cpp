@@ -38,7 +38,7 @@ void require_readable_bound(const std::vector<std::string>& args, const std::str
 }  // namespace
 
 TEST_CASE("pg errors: the message alone by default, source location and check with --verbose", "[cli]") {
-  TempDir dir("pg_cli_err");
+  TempDir dir("pg_errtext");  // not "pg_cli_err_*": run_command writes stderr there
   const std::string missing = dir.file("missing.xyz");
   const std::string out = dir.file("out.xyz");
 
@@ -64,7 +64,7 @@ TEST_CASE("pg errors: the message alone by default, source location and check wi
 }
 
 TEST_CASE("pg numeric options print readable bounds", "[cli]") {
-  TempDir dir("pg_cli_bounds");
+  TempDir dir("pg_bounds");
   const std::string in = dir.file("in.xyz"), out = dir.file("out.xyz");
   require_readable_bound({"fps", in, out, "--m", "0"}, "--m: must be >= 1, got 0");
   require_readable_bound({"fps", in, out, "--m", "3x"}, "--m: must be an integer, got 3x");
