@@ -106,7 +106,7 @@ RunSummary train_sampler(const SamplerTrainOptions& o, const TrainCallbacks& cb)
   model->check_m(eval_m, cfg.in_points);
   EvalFn evaluate;
   if (test_set.size() > 0) {
-    const std::string soft = "test_" + metric + "_soft", matched = "test_" + metric + "_matched";
+    const std::string soft = "test_soft_" + metric, matched = "test_matched_" + metric;
     t.eval_metrics = {soft, matched};
     t.best_metric = matched;
     t.best_goal = task_metric_higher_is_better(cfg.task) ? Goal::maximize : Goal::minimize;

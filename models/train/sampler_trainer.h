@@ -13,8 +13,8 @@
 // compat) with the options' overrides; the config is stored in every checkpoint.
 //
 // Logged: train metrics "task_loss", "simplify_loss" (+ "sigma" for SampleNet); eval metrics
-// "test_<metric>_soft" (the task net on R[:, :m] for SampleNet, on Q[:, :m] for S-NET kinds)
-// and "test_<metric>_matched" (on the matched + FPS-completed subset), <metric> acc / nre / mre
+// "test_soft_<metric>" (the task net on R[:, :m] for SampleNet, on Q[:, :m] for S-NET kinds)
+// and "test_matched_<metric>" (on the matched + FPS-completed subset), <metric> acc / nre / mre
 // (task_eval.h), at m = eval_m for progressive kinds (default min(32, m)), else m. Best
 // checkpoint: the best matched value.
 // Errors: a task model of the wrong kind, m > in_points, the Trainer's and readers' errors.
