@@ -10,6 +10,7 @@
 #include "datasets/registration.h"
 #include "models/nn/schedule.h"
 #include "models/train/task_eval.h"
+#include "models/zoo/pcae.h"
 #include "models/zoo/pointnet.h"
 #include "models/zoo/sampling_methods.h"
 #include "ops/ops.h"
@@ -57,6 +58,11 @@ RunSummary train_sampler(const SamplerTrainOptions& o, const TrainCallbacks& cb)
     const auto& pn = dynamic_cast<const models::PointNet&>(*task_net);
     PG_CHECK(pn.config().num_classes == train_set.num_classes(), "train ", o.kind, ": the task model has ",
              pn.config().num_classes, " classes, the data ", train_set.num_classes());
+  }
+  if (cfg.task == SamplerTask::rec) {
+    const auto& ae = dynamic_cast<const models::PCAE&>(*task_net);
+    PG_CHECK(ae.config().points == cfg.in_points, "train ", o.kind, ": the task model reconstructs ",
+             ae.config().points, " points, the sampler's clouds have ", cfg.in_points, " (--points)");
   }
   if (cb.message) {
     std::ostringstream m;

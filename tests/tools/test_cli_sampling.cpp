@@ -67,6 +67,12 @@ TEST_CASE("pg train/eval/sample: samplers end to end on generated data", "[cli][
          "--points", "128"});
   train({"progressive", "--task", "reg", "--m", "32", "--task-model", dir.file("pcr/last.h5"), "--out",
          dir.file("prog"), "--points", "64", "--eval-m", "8"});
+  // Resume continues the run (progress and checkpoints come from the Trainer).
+  const auto resumed = ok({"train", "samplenet", "--task", "cls", "--m", "8", "--task-model", dir.file("cls/last.h5"),
+                           "--out", dir.file("sn"), "--points", "64", "--resume", "--epochs", "2", "--data", data,
+                           "--batch-size", "6", "--threads", "1"});
+  CHECK(resumed.out.find("resumed from") != std::string::npos);
+  CHECK(resumed.out.find("epoch 2/2") != std::string::npos);
   // The config in the checkpoint says which switches ran.
   const auto sn_desc = ok({"eval", "model", "--checkpoint", dir.file("sn/last.h5")});
   CHECK(sn_desc.out.find("last_bn=false") != std::string::npos);

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "models/nn/checkpoint.h"
 #include "models/train/task_eval.h"
+#include "models/zoo/pointnet.h"
 #include "models/zoo/registry.h"
 #include "models/zoo/sampling_methods.h"
 #include "tools/pg/commands.h"
@@ -86,6 +87,11 @@ void run(const SamplingEvalCli& c) {
       c.data, c.split == "train" ? datasets::Split::train : datasets::Split::test, points, c.class_name);
   PG_CHECK(set.num_points() == points, "pg eval sampling: the data has ", set.num_points(), " points per shape, fewer than ",
            points);
+  if (task == models::SamplerTask::cls) {
+    const int64_t classes = dynamic_cast<const models::PointNet&>(*net).config().num_classes;
+    PG_CHECK(classes == set.num_classes(), "pg eval sampling: the task model '", task_path, "' has ", classes,
+             " classes, ", c.data, " has ", set.num_classes());
+  }
   for (int64_t m : c.m) {
     PG_CHECK(m >= 1 && m <= points, "pg eval sampling: m = ", m, " is outside 1..", points, " (the points per cloud)");
     if (sampler) sampler->check_m(m, points);
