@@ -48,8 +48,10 @@ RunSummary train_sampler(const SamplerTrainOptions& o, const TrainCallbacks& cb)
   PG_CHECK(batch >= 2, "train ", o.kind, ": batch size must be at least 2 (BatchNorm), got ", batch);
 
   auto task_net = models::load_task_network(cfg.task_model, cfg.task, o.device);
-  const datasets::PointCloudSet train_set = load_task_set(o.data_dir, datasets::Split::train, cfg.in_points, o.class_name);
-  const datasets::PointCloudSet test_set = load_task_set(o.data_dir, datasets::Split::test, cfg.in_points, o.class_name);
+  const datasets::PointCloudSet train_set =
+      load_task_set(o.data_dir, datasets::Split::train, cfg.in_points, o.class_name);
+  const datasets::PointCloudSet test_set =
+      load_task_set(o.data_dir, datasets::Split::test, cfg.in_points, o.class_name);
   PG_CHECK(train_set.num_points() == cfg.in_points, "train ", o.kind, ": the data has ", train_set.num_points(),
            " points per shape, fewer than the ", cfg.in_points, " the sampler takes");
   PG_CHECK(train_set.size() >= batch, "train ", o.kind, ": the training split has ", train_set.size(),
@@ -117,7 +119,8 @@ RunSummary train_sampler(const SamplerTrainOptions& o, const TrainCallbacks& cb)
     t.best_metric = matched;
     t.best_goal = task_metric_higher_is_better(cfg.task) ? Goal::maximize : Goal::minimize;
     t.attributes["train.eval_m"] = std::to_string(eval_m);
-    const auto test = task_eval_dataset(cfg.task, test_set, "test", PairOptions{o.max_angle_deg, o.test_seed, o.test_repeat});
+    const auto test =
+        task_eval_dataset(cfg.task, test_set, "test", PairOptions{o.max_angle_deg, o.test_seed, o.test_repeat});
     evaluate = [&, test, soft, matched, eval_m](nn::Module&) {
       const SampleFn soft_fn = [&](const Tensor& p) { return model->soft_sample(p, eval_m); };
       const SampleFn matched_fn = [&](const Tensor& p) {

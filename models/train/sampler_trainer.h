@@ -33,19 +33,19 @@ namespace pg::train {
 struct SamplerTrainOptions {
   std::string kind = "samplenet";  // samplenet | snet | progressivenet
   models::SamplerTask task = models::SamplerTask::cls;
-  int64_t m = 32;                  // fixed: output size; progressive: the largest ordered size
-  bool progressive = false;        // samplenet only
+  int64_t m = 32;            // fixed: output size; progressive: the largest ordered size
+  bool progressive = false;  // samplenet only
   std::string task_model;
   std::string data_dir, out_dir, class_name;
   Device device = Device::cpu();
-  int64_t in_points = 0;           // 0: cls/reg 1024, rec 2048
+  int64_t in_points = 0;  // 0: cls/reg 1024, rec 2048
   int64_t epochs = 100;
-  int64_t batch_size = 0;          // 0: the task's default
-  double lr = 0.0;                 // 0: the task's default
+  int64_t batch_size = 0;  // 0: the task's default
+  double lr = 0.0;         // 0: the task's default
   uint64_t seed = 1;
   bool resume = false;
   int64_t eval_every = 1;
-  int64_t eval_m = 0;              // progressive kinds: the m evaluated during training (0: min(32, m))
+  int64_t eval_m = 0;  // progressive kinds: the m evaluated during training (0: min(32, m))
   int prefetch = 4;
   std::string compat = "paper";
   // Overrides of the defaults (unset: the §5.3 value for the task).

@@ -53,14 +53,19 @@ datasets::DatasetPtr task_eval_dataset(models::SamplerTask task, const datasets:
 
 const char* task_metric_name(models::SamplerTask task) {
   switch (task) {
-    case models::SamplerTask::cls: return "acc";
-    case models::SamplerTask::rec: return "nre";
-    case models::SamplerTask::reg: return "mre";
+    case models::SamplerTask::cls:
+      return "acc";
+    case models::SamplerTask::rec:
+      return "nre";
+    case models::SamplerTask::reg:
+      return "mre";
   }
   return "?";
 }
 
-bool task_metric_higher_is_better(models::SamplerTask task) { return task == models::SamplerTask::cls; }
+bool task_metric_higher_is_better(models::SamplerTask task) {
+  return task == models::SamplerTask::cls;
+}
 
 TaskEvaluation evaluate_task(models::SamplerTask task, const nn::Model& net, const datasets::DatasetPtr& data,
                              const SampleFn& sample, Device device, int64_t batch_size) {
@@ -95,8 +100,9 @@ TaskEvaluation evaluate_task(models::SamplerTask task, const nn::Model& net, con
       for (size_t i = 0; i < pred.size(); ++i) metric_sum += pred[i] == truth[i] ? 1.0 : 0.0;
     } else if (task == SamplerTask::rec) {
       const auto& ae = dynamic_cast<const models::PCAE&>(net);
-      const std::vector<double> cd_s =
-          models::PCAE::loss(ae.forward(apply(tb.points)), tb.points, true).to(DType::f64, Device::cpu()).to_vector<double>();
+      const std::vector<double> cd_s = models::PCAE::loss(ae.forward(apply(tb.points)), tb.points, true)
+                                           .to(DType::f64, Device::cpu())
+                                           .to_vector<double>();
       const std::vector<double> cd_p =
           models::PCAE::loss(ae.forward(tb.points), tb.points, true).to(DType::f64, Device::cpu()).to_vector<double>();
       for (size_t i = 0; i < cd_s.size(); ++i) {

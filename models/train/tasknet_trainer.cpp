@@ -27,8 +27,8 @@ Splits load_splits(const TaskNetTrainOptions& o, int64_t points, int64_t batch, 
            load_task_set(o.data_dir, datasets::Split::test, points, o.class_name)};
   PG_CHECK(s.train.num_points() == points, "train: the data has ", s.train.num_points(),
            " points per shape, fewer than points = ", points);
-  PG_CHECK(s.train.size() >= batch, "train: the training split has ", s.train.size(), " shapes, fewer than one batch of ",
-           batch);
+  PG_CHECK(s.train.size() >= batch, "train: the training split has ", s.train.size(),
+           " shapes, fewer than one batch of ", batch);
   if (cb.message) {
     std::ostringstream m;
     m << "data " << o.data_dir << (o.class_name.empty() ? "" : " (class " + o.class_name + ")") << ": "
@@ -83,7 +83,8 @@ RunSummary train_pcae(const TaskNetTrainOptions& o, const TrainCallbacks& cb) {
     const Tensor pts = b["points"].to(DType::f32, o.device);
     return StepOutput{models::PCAE::loss(model->forward(pts), pts), {}};
   };
-  if (cb.message) cb.message("model PCAE, " + std::to_string(model->num_parameters()) + " parameters, on " + o.device.str());
+  if (cb.message)
+    cb.message("model PCAE, " + std::to_string(model->num_parameters()) + " parameters, on " + o.device.str());
   auto data = std::make_shared<datasets::CloudSetDataset>(s.train, "train", points);
   return Trainer(model, data, step, evaluate, t, cb).fit();
 }
@@ -122,7 +123,8 @@ RunSummary train_pcrnet(const TaskNetTrainOptions& o, const TrainCallbacks& cb) 
     const models::PCRNetOutput out = model->forward(tmpl, src);
     return StepOutput{models::PCRNet::loss(out, b["rotation"].to(DType::f32, o.device), tmpl, src), {}};
   };
-  if (cb.message) cb.message("model PCRNet, " + std::to_string(model->num_parameters()) + " parameters, on " + o.device.str());
+  if (cb.message)
+    cb.message("model PCRNet, " + std::to_string(model->num_parameters()) + " parameters, on " + o.device.str());
   auto data = std::make_shared<datasets::CloudSetDataset>(s.train, "train", points);
   return Trainer(model, data, step, evaluate, t, cb).fit();
 }

@@ -34,12 +34,14 @@ Tensor PCAE::encode(const Tensor& points) const {
 }
 
 Tensor PCAE::decode(const Tensor& code) const {
-  PG_CHECK(code.dim() == 2 && code.size(1) == cfg_.bottleneck, "PCAE: expected a code [B, ", cfg_.bottleneck,
-           "], got ", shape_str(code.shape()));
+  PG_CHECK(code.dim() == 2 && code.size(1) == cfg_.bottleneck, "PCAE: expected a code [B, ", cfg_.bottleneck, "], got ",
+           shape_str(code.shape()));
   return reshape(decoder->forward(code), {code.size(0), cfg_.points, 3});
 }
 
-Tensor PCAE::forward(const Tensor& points) const { return decode(encode(points)); }
+Tensor PCAE::forward(const Tensor& points) const {
+  return decode(encode(points));
+}
 
 Tensor PCAE::loss(const Tensor& reconstruction, const Tensor& target, bool per_shape) {
   ChamferOptions o;
@@ -47,7 +49,9 @@ Tensor PCAE::loss(const Tensor& reconstruction, const Tensor& target, bool per_s
   return chamfer(reconstruction, target, o).loss;
 }
 
-void PCAE::set_bn_momentum(double m) { encoder->set_bn_momentum(m); }
+void PCAE::set_bn_momentum(double m) {
+  encoder->set_bn_momentum(m);
+}
 
 nn::ModelConfig PCAE::model_config() const {
   nn::ModelConfig m("pcae");
@@ -67,7 +71,9 @@ PCAEConfig pcae_config_from(const nn::ModelConfig& m) {
 }
 
 ModelFactory pcae_factory() {
-  return [](const nn::ModelConfig& m) -> std::shared_ptr<nn::Model> { return std::make_shared<PCAE>(pcae_config_from(m)); };
+  return [](const nn::ModelConfig& m) -> std::shared_ptr<nn::Model> {
+    return std::make_shared<PCAE>(pcae_config_from(m));
+  };
 }
 
 }  // namespace pg::models

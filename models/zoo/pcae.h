@@ -52,7 +52,7 @@ class PCAE : public nn::Model {
   void set_bn_momentum(double m);
   const PCAEConfig& config() const { return cfg_; }
 
-  std::shared_ptr<nn::SharedMLP> encoder;  // 3 → 64 → 128 → 128 → 256 → bottleneck
+  std::shared_ptr<nn::SharedMLP> encoder;   // 3 → 64 → 128 → 128 → 256 → bottleneck
   std::shared_ptr<nn::Sequential> decoder;  // bottleneck → 256 → 256 → points·3
 
  private:

@@ -13,8 +13,8 @@ namespace pg::models {
 namespace {
 
 void check_cloud(const Tensor& t, const char* name) {
-  PG_CHECK(t.defined() && t.dim() == 3 && t.size(2) == 3 && t.size(0) >= 1 && t.size(1) >= 1, "PCRNet: expected ",
-           name, " [B, N, 3], got ", t.defined() ? shape_str(t.shape()) : "undefined");
+  PG_CHECK(t.defined() && t.dim() == 3 && t.size(2) == 3 && t.size(0) >= 1 && t.size(1) >= 1, "PCRNet: expected ", name,
+           " [B, N, 3], got ", t.defined() ? shape_str(t.shape()) : "undefined");
 }
 
 }  // namespace
@@ -57,10 +57,9 @@ Tensor quaternion_rotation(const Tensor& q) {
   const Tensor xx = two(x, x), yy = two(y, y), zz = two(z, z);
   const Tensor xy = two(x, y), xz = two(x, z), yz = two(y, z);
   const Tensor wx = two(w, x), wy = two(w, y), wz = two(w, z);
-  const std::vector<Tensor> r = {
-      rsub(1.0, add(yy, zz)), sub(xy, wz),             add(xz, wy),
-      add(xy, wz),            rsub(1.0, add(xx, zz)), sub(yz, wx),
-      sub(xz, wy),            add(yz, wx),             rsub(1.0, add(xx, yy))};
+  const std::vector<Tensor> r = {rsub(1.0, add(yy, zz)), sub(xy, wz), add(xz, wy), add(xy, wz),
+                                 rsub(1.0, add(xx, zz)), sub(yz, wx), sub(xz, wy), add(yz, wx),
+                                 rsub(1.0, add(xx, yy))};
   return reshape(stack(r, 1), {q.size(0), 3, 3});
 }
 
@@ -108,7 +107,9 @@ Tensor PCRNet::loss(const PCRNetOutput& out, const Tensor& rotation_gt, const Te
   return add(rotation_loss(out, rotation_gt), alignment_loss(out, template_points, source));
 }
 
-nn::ModelConfig PCRNet::model_config() const { return nn::ModelConfig("pcrnet").set_int("feature", cfg_.feature); }
+nn::ModelConfig PCRNet::model_config() const {
+  return nn::ModelConfig("pcrnet").set_int("feature", cfg_.feature);
+}
 
 PCRNetConfig pcrnet_config_from(const nn::ModelConfig& m) {
   PG_CHECK(m.name() == "pcrnet", "PCRNet: the config describes model '", m.name(), "', not 'pcrnet'");

@@ -9,7 +9,9 @@ namespace pg::models {
 
 namespace {
 
-bool valid_kind(const std::string& k) { return k == "samplenet" || k == "snet" || k == "progressivenet"; }
+bool valid_kind(const std::string& k) {
+  return k == "samplenet" || k == "snet" || k == "progressivenet";
+}
 
 }  // namespace
 
@@ -29,8 +31,8 @@ SamplerConfig default_sampler_config(const std::string& kind, SamplerTask task, 
   c.min_control = task == SamplerTask::rec ? 16 : 2;
   c.compat = compat;
   if (compat == "code") {
-    c.last_bn = task == SamplerTask::cls;                   // TF classification sampler (§5.6 item 3)
-    c.min_sigma = task == SamplerTask::reg ? 1e-2 : 0.0;   // PyTorch registration SampleNet (item 4)
+    c.last_bn = task == SamplerTask::cls;                 // TF classification sampler (§5.6 item 3)
+    c.min_sigma = task == SamplerTask::reg ? 1e-2 : 0.0;  // PyTorch registration SampleNet (item 4)
   }
   return c;
 }
@@ -62,7 +64,9 @@ LearnedSampler::LearnedSampler(SamplerConfig cfg, std::shared_ptr<nn::Model> tas
   register_frozen("task", task_, source);
 }
 
-Tensor LearnedSampler::generate(const Tensor& points) const { return net->forward(points); }
+Tensor LearnedSampler::generate(const Tensor& points) const {
+  return net->forward(points);
+}
 
 Tensor LearnedSampler::sigma() const {
   PG_CHECK(projects(), "sampler ", cfg_.kind, " has no soft projection (no temperature)");
@@ -97,9 +101,7 @@ SamplerLoss LearnedSampler::loss(const TaskBatch& b) const {
     if (reg) l = mul(add(l, simplify_loss(slice(q_src, 1, 0, c), b.source, sw)), 0.5);
     return l;
   };
-  auto task = [&](int64_t c) {
-    return task_term(b, slice(s, 1, 0, c), reg ? slice(s_src, 1, 0, c) : Tensor());
-  };
+  auto task = [&](int64_t c) { return task_term(b, slice(s, 1, 0, c), reg ? slice(s_src, 1, 0, c) : Tensor()); };
   SamplerLoss out;
   if (is_progressive()) {
     for (int64_t c : control_sizes(cfg_.min_control, cfg_.m)) {
@@ -182,7 +184,9 @@ SamplerConfig sampler_config_from(const nn::ModelConfig& m) {
   return c;
 }
 
-nn::ModelConfig LearnedSampler::model_config() const { return sampler_model_config(cfg_); }
+nn::ModelConfig LearnedSampler::model_config() const {
+  return sampler_model_config(cfg_);
+}
 
 ModelFactory sampler_factory() {
   return [](const nn::ModelConfig& m) -> std::shared_ptr<nn::Model> {

@@ -55,18 +55,18 @@ namespace pg::models {
 struct SamplerConfig {
   std::string kind = "samplenet";  // samplenet | snet | progressivenet (the registry name)
   SamplerTask task = SamplerTask::cls;
-  int64_t m = 32;                  // output points (progressive: the largest control size)
-  int64_t in_points = 1024;        // points of the training clouds (the input size it was built for)
-  bool progressive = false;        // samplenet only (progressivenet always, snet never)
-  int64_t min_control = 2;         // smallest control size (progressive)
+  int64_t m = 32;            // output points (progressive: the largest control size)
+  int64_t in_points = 1024;  // points of the training clouds (the input size it was built for)
+  bool progressive = false;  // samplenet only (progressivenet always, snet never)
+  int64_t min_control = 2;   // smallest control size (progressive)
   int64_t bottleneck = 128;
   SimplifyArch arch = SimplifyArch::pointnet;  // autoencoder for rec
   bool last_bn = false;
   double min_sigma = 0.0;
   double init_temperature = 1.0;
   SamplerLossWeights weights;
-  std::string compat = "paper";    // paper | code
-  std::string task_model;          // checkpoint of the frozen task network
+  std::string compat = "paper";  // paper | code
+  std::string task_model;        // checkpoint of the frozen task network
 };
 
 // The defaults of `kind` for `task` and m (§4, §5.3, §5.6 per `compat`); task_model left empty.
@@ -85,7 +85,9 @@ class LearnedSampler : public nn::Model {
 
   const SamplerConfig& config() const { return cfg_; }
   bool projects() const { return cfg_.kind == "samplenet"; }
-  bool is_progressive() const { return cfg_.kind == "progressivenet" || (cfg_.kind == "samplenet" && cfg_.progressive); }
+  bool is_progressive() const {
+    return cfg_.kind == "progressivenet" || (cfg_.kind == "samplenet" && cfg_.progressive);
+  }
   const nn::Model& task_network() const { return *task_; }
 
   // Q [B, m, 3] of P [B, N, 3].

@@ -12,9 +12,12 @@ namespace pg::models {
 
 const char* sampler_task_name(SamplerTask t) {
   switch (t) {
-    case SamplerTask::cls: return "cls";
-    case SamplerTask::rec: return "rec";
-    case SamplerTask::reg: return "reg";
+    case SamplerTask::cls:
+      return "cls";
+    case SamplerTask::rec:
+      return "rec";
+    case SamplerTask::reg:
+      return "reg";
   }
   return "?";
 }
@@ -28,9 +31,12 @@ SamplerTask parse_sampler_task(const std::string& s) {
 
 const char* task_network_name(SamplerTask t) {
   switch (t) {
-    case SamplerTask::cls: return "pointnet";
-    case SamplerTask::rec: return "pcae";
-    case SamplerTask::reg: return "pcrnet";
+    case SamplerTask::cls:
+      return "pointnet";
+    case SamplerTask::rec:
+      return "pcae";
+    case SamplerTask::reg:
+      return "pcrnet";
   }
   return "?";
 }
@@ -112,8 +118,8 @@ SamplerLossWeights default_loss_weights(SamplerTask task, bool progressive) {
 }
 
 std::vector<int64_t> control_sizes(int64_t min_size, int64_t max_size) {
-  PG_CHECK(min_size >= 1 && min_size <= max_size, "sampler: control sizes need 1 <= min (", min_size,
-           ") <= max (", max_size, ")");
+  PG_CHECK(min_size >= 1 && min_size <= max_size, "sampler: control sizes need 1 <= min (", min_size, ") <= max (",
+           max_size, ")");
   std::vector<int64_t> out;
   int64_t c = 1;
   while (c < min_size) c *= 2;

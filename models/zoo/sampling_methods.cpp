@@ -55,7 +55,8 @@ Tensor sample_indices(const std::string& method, const LearnedSampler* sampler, 
   check_finite_points(points);
   if (method == "random") {
     std::vector<Tensor> rows;
-    for (int64_t b = 0; b < points.size(0); ++b) rows.push_back(slice(randperm(n, TensorOptions(DType::i64), gen), 0, 0, m));
+    for (int64_t b = 0; b < points.size(0); ++b)
+      rows.push_back(slice(randperm(n, TensorOptions(DType::i64), gen), 0, 0, m));
     return stack(rows, 0).to(points.device());
   }
   if (method == "fps") return fps(points, m).indices;

@@ -6,7 +6,9 @@
 
 namespace pg::models {
 
-const char* simplify_arch_name(SimplifyArch a) { return a == SimplifyArch::autoencoder ? "autoencoder" : "pointnet"; }
+const char* simplify_arch_name(SimplifyArch a) {
+  return a == SimplifyArch::autoencoder ? "autoencoder" : "pointnet";
+}
 
 SimplifyArch parse_simplify_arch(const std::string& s) {
   if (s == "pointnet") return SimplifyArch::pointnet;
@@ -24,7 +26,8 @@ SimplifyNet::SimplifyNet(SimplifyNetConfig cfg) : nn::Module("SimplifyNet"), cfg
     m.bn_eps = 1e-3;
     m.tensor = cfg.tensor;
     m.gen = cfg.gen;
-    encoder = register_module("encoder", std::make_shared<nn::SharedMLP>(std::vector<int64_t>{3, 64, 64, 64, 128, cfg.bottleneck}, m));
+    encoder = register_module(
+        "encoder", std::make_shared<nn::SharedMLP>(std::vector<int64_t>{3, 64, 64, 64, 128, cfg.bottleneck}, m));
     fc = register_module("fc", std::make_shared<nn::SharedMLP>(std::vector<int64_t>{cfg.bottleneck, 256, 256, 256}, m));
     out = register_module("out", std::make_shared<nn::SharedMLPLayer>(256, out3, cfg.last_bn, Activation::none, m));
   } else {

@@ -45,10 +45,10 @@ class SimplifyNet : public nn::Module {
   Tensor forward(const Tensor& points) const;  // [B, N, 3] → [B, out_points, 3]
   const SimplifyNetConfig& config() const { return cfg_; }
 
-  std::shared_ptr<nn::SharedMLP> encoder;       // per point, ending in the bottleneck
-  std::shared_ptr<nn::SharedMLP> fc;            // pointnet arch: bottleneck → 256 → 256 → 256
-  std::shared_ptr<nn::SharedMLPLayer> out;      // pointnet arch: 256 → 3·out_points
-  std::shared_ptr<nn::Sequential> decoder;      // autoencoder arch: bottleneck → 256 → 256 → 3·out_points
+  std::shared_ptr<nn::SharedMLP> encoder;   // per point, ending in the bottleneck
+  std::shared_ptr<nn::SharedMLP> fc;        // pointnet arch: bottleneck → 256 → 256 → 256
+  std::shared_ptr<nn::SharedMLPLayer> out;  // pointnet arch: 256 → 3·out_points
+  std::shared_ptr<nn::Sequential> decoder;  // autoencoder arch: bottleneck → 256 → 256 → 3·out_points
 
  private:
   SimplifyNetConfig cfg_;

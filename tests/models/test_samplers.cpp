@@ -2,7 +2,6 @@
 // against naive loops, defaults and switches, shapes, gradient flow, the learned temperature,
 // matched subsets, progressive prefixes, config and checkpoint round trips, bad input.
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "datasets/ds_test_util.h"
@@ -78,12 +77,14 @@ TEST_CASE("sampler: paper-intent and code-compatible switches", "[sampler][model
   CHECK((!r.last_bn && r.min_sigma == 0.01));
   const SamplerConfig a = models::default_sampler_config("snet", SamplerTask::rec, 32, 2048);
   CHECK((a.arch == models::SimplifyArch::autoencoder && a.min_control == 16 && a.weights.k == 16));
-  CHECK_THROWS_WITH(models::default_sampler_config("samplenet", SamplerTask::cls, 8, 64, "tf"), Catch::Contains("compat"));
+  CHECK_THROWS_WITH(models::default_sampler_config("samplenet", SamplerTask::cls, 8, 64, "tf"),
+                    Catch::Contains("compat"));
   CHECK_THROWS_WITH(models::default_sampler_config("fastnet", SamplerTask::cls, 8, 64), Catch::Contains("fastnet"));
 }
 
 TEST_CASE("sampler: simplification loss against a naive loop", "[sampler][models]") {
-  const Tensor q = test::uniform({2, 5, 3}, -1, 1, 21, DType::f64), p = test::uniform({2, 11, 3}, -1, 1, 22, DType::f64);
+  const Tensor q = test::uniform({2, 5, 3}, -1, 1, 21, DType::f64),
+               p = test::uniform({2, 11, 3}, -1, 1, 22, DType::f64);
   const models::SimplifyWeights w{0.7, 0.3, 0.05};
   double la_qp = 0, lm_qp = 0, la_pq = 0;
   for (int64_t b = 0; b < 2; ++b) {
@@ -188,7 +189,8 @@ TEST_CASE("sampler: progressive output is ordered (prefixes) and sums the contro
   const models::SamplerLoss l = s->loss(b);
   const Tensor q = s->generate(b.points);
   double simp = 0.0;
-  for (int64_t c : {2, 4, 8, 16}) simp += models::simplify_loss(slice(q, 1, 0, c), b.points, s->config().weights.simplify).item_double();
+  for (int64_t c : {2, 4, 8, 16})
+    simp += models::simplify_loss(slice(q, 1, 0, c), b.points, s->config().weights.simplify).item_double();
   CHECK(l.simplify.item_double() == Approx(simp).epsilon(1e-5));
 }
 
@@ -205,7 +207,8 @@ TEST_CASE("sampler: config round trip and save -> load -> identical samples", "[
   CHECK(models::sampler_model_config(back).describe() == models::sampler_model_config(c).describe());
   CHECK((back.last_bn && back.weights.alpha == 12.5 && back.min_sigma == 1e-3 && back.compat == "code"));
 
-  auto s = std::make_shared<LearnedSampler>(c, models::load_task_network(c.task_model, SamplerTask::cls, Device::cpu()), &g);
+  auto s =
+      std::make_shared<LearnedSampler>(c, models::load_task_network(c.task_model, SamplerTask::cls, Device::cpu()), &g);
   {  // a step so that BN statistics, weights and t differ from the initialisation
     nn::Adam opt(s->trainable_parameters(), {0.01});
     s->loss(cls_batch(4, 64, 3)).total.backward();
@@ -251,10 +254,12 @@ TEST_CASE("sampling methods: random and FPS subsets, method checks, bad input", 
   CHECK_THROWS_WITH(models::sample_indices("median", nullptr, p, 4), Catch::Contains("unknown method 'median'"));
   CHECK_THROWS_WITH(models::sample_indices("samplenet", nullptr, p, 4), Catch::Contains("needs a trained sampler"));
   auto snet = make_sampler("snet", 4, 40);
-  CHECK_THROWS_WITH(models::sample_indices("samplenet", snet.get(), p, 4), Catch::Contains("the sampler given is a 'snet'"));
+  CHECK_THROWS_WITH(models::sample_indices("samplenet", snet.get(), p, 4),
+                    Catch::Contains("the sampler given is a 'snet'"));
   Tensor bad = p.clone();
   bad.data<float>()[3 * 7 + 1] = NAN;
-  CHECK_THROWS_WITH(models::sample_indices("random", nullptr, bad, 4), Catch::Contains("non-finite") && Catch::Contains("point 7"));
+  CHECK_THROWS_WITH(models::sample_indices("random", nullptr, bad, 4),
+                    Catch::Contains("non-finite") && Catch::Contains("point 7"));
 }
 
 TEST_CASE("task evaluation: the full clouds give NRE 1 and the classifier's own accuracy", "[sampler][models]") {
@@ -269,12 +274,14 @@ TEST_CASE("task evaluation: the full clouds give NRE 1 and the classifier's own 
   models::PCAE ae(ac);
   ae.eval();
   const auto data = train::task_eval_dataset(SamplerTask::rec, set, "t");
-  CHECK(train::evaluate_task(SamplerTask::rec, ae, data, nullptr, Device::cpu(), 2).metric == Approx(1.0).epsilon(1e-12));
+  CHECK(train::evaluate_task(SamplerTask::rec, ae, data, nullptr, Device::cpu(), 2).metric ==
+        Approx(1.0).epsilon(1e-12));
   auto pn = tiny_classifier(5);
   const train::TaskEvaluation ev = train::evaluate_task(SamplerTask::cls, *pn, data, nullptr, Device::cpu(), 2);
   const auto pred = argmax(pn->forward(set.points).logits, 1).to_vector<int64_t>();
   double ok = 0;
-  for (int i = 0; i < 5; ++i) ok += pred[static_cast<size_t>(i)] == set.labels.to_vector<int64_t>()[static_cast<size_t>(i)];
+  for (int i = 0; i < 5; ++i)
+    ok += pred[static_cast<size_t>(i)] == set.labels.to_vector<int64_t>()[static_cast<size_t>(i)];
   CHECK(ev.metric == Approx(ok / 5));
   CHECK(ev.items == 5);
   CHECK_THROWS_WITH(train::evaluate_task(SamplerTask::reg, *pn, data, nullptr, Device::cpu(), 2),

@@ -1,7 +1,6 @@
 // PCAE and PCRNet (models/zoo/pcae.h, pcrnet.h): shapes, parameter counts against hand counts,
 // losses against naive loops, rotation conventions, training, and registry round trips.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <numbers>
 
@@ -89,13 +88,15 @@ TEST_CASE("PCRNet: shapes, unit quaternions and parameter count", "[pcrnet][mode
   const int64_t head = (2048 * 1024 + 1024) + (1024 * 1024 + 1024) + (1024 * 512 + 512) + (512 * 512 + 512) +
                        (512 * 256 + 256) + (256 * 7 + 7);
   CHECK(net.num_parameters() == enc + head);
-  const models::PCRNetOutput out = net.forward(test::uniform({3, 40, 3}, -1, 1, 3), test::uniform({3, 17, 3}, -1, 1, 4));
+  const models::PCRNetOutput out =
+      net.forward(test::uniform({3, 40, 3}, -1, 1, 3), test::uniform({3, 17, 3}, -1, 1, 4));
   CHECK(out.quaternion.shape() == Shape{3, 4});
   CHECK(out.translation.shape() == Shape{3, 3});
   CHECK(out.rotation.shape() == Shape{3, 3, 3});
   const auto q = out.quaternion.to_vector<float>();
   for (int b = 0; b < 3; ++b) {
-    const double n = q[4 * b] * q[4 * b] + q[4 * b + 1] * q[4 * b + 1] + q[4 * b + 2] * q[4 * b + 2] + q[4 * b + 3] * q[4 * b + 3];
+    const double n =
+        q[4 * b] * q[4 * b] + q[4 * b + 1] * q[4 * b + 1] + q[4 * b + 2] * q[4 * b + 2] + q[4 * b + 3] * q[4 * b + 3];
     CHECK(n == Approx(1.0).epsilon(1e-5));
   }
   CHECK_THROWS_WITH(net.forward(test::uniform({3, 40, 3}, -1, 1, 3), test::uniform({2, 17, 3}, -1, 1, 4)),

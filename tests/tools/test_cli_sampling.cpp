@@ -2,7 +2,6 @@
 // learned samplers, `pg eval sampling` (cls accuracy, rec NRE, reg MRE; soft and matched
 // reported separately), `pg sample` on a data set and a file, and the errors a user hits first.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -39,7 +38,8 @@ std::string eval_json(const std::vector<std::string>& args) {
 TEST_CASE("pg train/eval/sample: samplers end to end on generated data", "[cli][sampler][slow]") {
   test::TempDir dir("pg_cli_sampling");
   const std::string data = dir.file("data");
-  ok({"datagen", "--out", data, "--classes", "3", "--train-per-class", "6", "--test-per-class", "2", "--points", "128"});
+  ok({"datagen", "--out", data, "--classes", "3", "--train-per-class", "6", "--test-per-class", "2", "--points",
+      "128"});
   const std::vector<std::string> common = {"--data", data, "--epochs", "1", "--batch-size", "6", "--threads", "1"};
   auto train = [&](std::vector<std::string> args) {
     args.insert(args.begin(), "train");
@@ -68,9 +68,27 @@ TEST_CASE("pg train/eval/sample: samplers end to end on generated data", "[cli][
   train({"progressive", "--task", "reg", "--m", "32", "--task-model", dir.file("pcr/last.h5"), "--out",
          dir.file("prog"), "--points", "64", "--eval-m", "8"});
   // Resume continues the run (progress and checkpoints come from the Trainer).
-  const auto resumed = ok({"train", "samplenet", "--task", "cls", "--m", "8", "--task-model", dir.file("cls/last.h5"),
-                           "--out", dir.file("sn"), "--points", "64", "--resume", "--epochs", "2", "--data", data,
-                           "--batch-size", "6", "--threads", "1"});
+  const auto resumed = ok({"train",
+                           "samplenet",
+                           "--task",
+                           "cls",
+                           "--m",
+                           "8",
+                           "--task-model",
+                           dir.file("cls/last.h5"),
+                           "--out",
+                           dir.file("sn"),
+                           "--points",
+                           "64",
+                           "--resume",
+                           "--epochs",
+                           "2",
+                           "--data",
+                           data,
+                           "--batch-size",
+                           "6",
+                           "--threads",
+                           "1"});
   CHECK(resumed.out.find("resumed from") != std::string::npos);
   CHECK(resumed.out.find("epoch 2/2") != std::string::npos);
   // The config in the checkpoint says which switches ran.
@@ -79,21 +97,23 @@ TEST_CASE("pg train/eval/sample: samplers end to end on generated data", "[cli][
   CHECK(sn_desc.out.find("frozen task") != std::string::npos);
 
   // Protocols.
-  const std::string fps = eval_json({"--method", "fps", "--m", "8", "--task-model", dir.file("cls/last.h5"), "--data", data,
-                                     "--points", "64"});
+  const std::string fps = eval_json(
+      {"--method", "fps", "--m", "8", "--task-model", dir.file("cls/last.h5"), "--data", data, "--points", "64"});
   CHECK(test::json_string(fps, "metric") == "acc");
   const double fps_acc = test::json_number(fps, "matched");
   CHECK((fps_acc >= 0.0 && fps_acc <= 1.0));
   CHECK(test::json_raw(fps, "soft") == "null");
   CHECK(test::json_number(fps, "items") == 6);
-  const std::string snj = eval_json({"--method", "samplenet", "--sampler", dir.file("sn/last.h5"), "--m", "8", "--data", data});
+  const std::string snj =
+      eval_json({"--method", "samplenet", "--sampler", dir.file("sn/last.h5"), "--m", "8", "--data", data});
   CHECK(std::isfinite(test::json_number(snj, "soft")));
   CHECK(std::isfinite(test::json_number(snj, "matched")));
-  const std::string nre = eval_json({"--method", "snet", "--sampler", dir.file("snet/last.h5"), "--m", "16", "--data", data});
+  const std::string nre =
+      eval_json({"--method", "snet", "--sampler", dir.file("snet/last.h5"), "--m", "16", "--data", data});
   CHECK(test::json_string(nre, "metric") == "nre");
   CHECK(test::json_number(nre, "matched") > 0.0);
-  const std::string mre = eval_json({"--method", "progressive", "--sampler", dir.file("prog/last.h5"), "--m", "4,16",
-                                     "--data", data});
+  const std::string mre =
+      eval_json({"--method", "progressive", "--sampler", dir.file("prog/last.h5"), "--m", "4,16", "--data", data});
   CHECK(test::json_string(mre, "metric") == "mre");
   const double mre_deg = test::json_number(mre, "matched");
   CHECK((mre_deg >= 0.0 && mre_deg <= 180.0));
@@ -130,7 +150,8 @@ TEST_CASE("pg train/eval/sample: samplers end to end on generated data", "[cli][
   CHECK(datasets::read_point_cloud(dir.file("one_fps.ply")).shape() == Shape{5, 3});
 
   // Errors: one line, exit 1, nothing written.
-  const auto too_many = test::run_pg({"sample", "--method", "fps", "--m", "200", "--in", data, "--out", dir.file("bad1")});
+  const auto too_many =
+      test::run_pg({"sample", "--method", "fps", "--m", "200", "--in", data, "--out", dir.file("bad1")});
   CHECK(too_many.exit_code == 1);
   CHECK(too_many.err.find("cannot sample m = 200") != std::string::npos);
   CHECK(!fs::exists(dir.file("bad1")));
@@ -143,8 +164,8 @@ TEST_CASE("pg train/eval/sample: samplers end to end on generated data", "[cli][
                                         dir.file("cls/last.h5"), "--data", data, "--out", dir.file("bad3")});
   CHECK(wrong_task.exit_code == 1);
   CHECK(wrong_task.err.find("needs a 'pcae'") != std::string::npos);
-  const auto other_m = test::run_pg({"eval", "sampling", "--method", "samplenet", "--sampler", dir.file("sn/last.h5"),
-                                     "--m", "16", "--data", data});
+  const auto other_m = test::run_pg(
+      {"eval", "sampling", "--method", "samplenet", "--sampler", dir.file("sn/last.h5"), "--m", "16", "--data", data});
   CHECK(other_m.exit_code == 1);
   CHECK(other_m.err.find("trained for m = 8") != std::string::npos);
   const auto no_m = test::run_pg({"train", "snet", "--task", "cls", "--task-model", dir.file("cls/last.h5"), "--data",

@@ -48,9 +48,12 @@ models::SamplerTask task_of(const std::string& network_name, const std::string& 
 
 std::string value_str(models::SamplerTask task, double v) {
   char buf[64];
-  if (task == models::SamplerTask::cls) std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * v);
-  else if (task == models::SamplerTask::reg) std::snprintf(buf, sizeof buf, "%.3f deg", v);
-  else std::snprintf(buf, sizeof buf, "%.4f", v);
+  if (task == models::SamplerTask::cls)
+    std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * v);
+  else if (task == models::SamplerTask::reg)
+    std::snprintf(buf, sizeof buf, "%.3f deg", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.4f", v);
   return buf;
 }
 
@@ -80,13 +83,13 @@ void run(const SamplingEvalCli& c) {
   }
   auto net = models::load_task_network(task_path, task, dev);
   const int64_t points = c.points > 0 ? c.points
-                         : sampler         ? sampler->config().in_points
-                                           : (task == models::SamplerTask::rec ? 2048 : 1024);
+                         : sampler    ? sampler->config().in_points
+                                      : (task == models::SamplerTask::rec ? 2048 : 1024);
   PG_CHECK(!c.m.empty(), "pg eval sampling: give --m");
   const datasets::PointCloudSet set = train::load_task_set(
       c.data, c.split == "train" ? datasets::Split::train : datasets::Split::test, points, c.class_name);
-  PG_CHECK(set.num_points() == points, "pg eval sampling: the data has ", set.num_points(), " points per shape, fewer than ",
-           points);
+  PG_CHECK(set.num_points() == points, "pg eval sampling: the data has ", set.num_points(),
+           " points per shape, fewer than ", points);
   if (task == models::SamplerTask::cls) {
     const int64_t classes = dynamic_cast<const models::PointNet&>(*net).config().num_classes;
     PG_CHECK(classes == set.num_classes(), "pg eval sampling: the task model '", task_path, "' has ", classes,
@@ -96,7 +99,8 @@ void run(const SamplingEvalCli& c) {
     PG_CHECK(m >= 1 && m <= points, "pg eval sampling: m = ", m, " is outside 1..", points, " (the points per cloud)");
     if (sampler) sampler->check_m(m, points);
   }
-  const auto data = train::task_eval_dataset(task, set, c.split, train::PairOptions{c.max_angle, c.test_seed, c.test_repeat});
+  const auto data =
+      train::task_eval_dataset(task, set, c.split, train::PairOptions{c.max_angle, c.test_seed, c.test_repeat});
   const char* metric = train::task_metric_name(task);
   if (!c.json) {
     std::printf("pg eval sampling: %s on %s/%s%s (%lld items, %lld points), task %s with %s\n", c.method.c_str(),
@@ -105,7 +109,8 @@ void run(const SamplingEvalCli& c) {
                 task_path.c_str());
     if (task != models::SamplerTask::rec) {
       const train::TaskEvaluation full = train::evaluate_task(task, *net, data, nullptr, dev, c.batch_size);
-      std::printf("  all %lld points: %s %s\n", static_cast<long long>(points), metric, value_str(task, full.metric).c_str());
+      std::printf("  all %lld points: %s %s\n", static_cast<long long>(points), metric,
+                  value_str(task, full.metric).c_str());
     }
     std::fflush(stdout);
   }
@@ -123,15 +128,17 @@ void run(const SamplingEvalCli& c) {
     if (c.json) {
       std::printf("{\"method\": \"%s\", \"task\": \"%s\", \"metric\": \"%s\", \"m\": %lld, \"matched\": %.8g, ",
                   c.method.c_str(), models::sampler_task_name(task), metric, static_cast<long long>(m), ev.metric);
-      if (std::isnan(soft)) std::printf("\"soft\": null, ");
-      else std::printf("\"soft\": %.8g, ", soft);
+      if (std::isnan(soft))
+        std::printf("\"soft\": null, ");
+      else
+        std::printf("\"soft\": %.8g, ", soft);
       std::printf("\"items\": %lld, \"seconds\": %.3f}\n", static_cast<long long>(ev.items), ev.seconds);
     } else if (sampler) {
       std::printf("  m = %4lld: %s soft %s  matched %s  (%.1f s)\n", static_cast<long long>(m), metric,
                   value_str(task, soft).c_str(), value_str(task, ev.metric).c_str(), ev.seconds);
     } else {
-      std::printf("  m = %4lld: %s %s  (%.1f s)\n", static_cast<long long>(m), metric, value_str(task, ev.metric).c_str(),
-                  ev.seconds);
+      std::printf("  m = %4lld: %s %s  (%.1f s)\n", static_cast<long long>(m), metric,
+                  value_str(task, ev.metric).c_str(), ev.seconds);
     }
     std::fflush(stdout);
   }
@@ -142,7 +149,8 @@ void run(const SamplingEvalCli& c) {
 void register_sampling_eval(CLI::App& app) {
   static SamplingEvalCli c;
   CLI::App* eval = app.get_subcommand("eval");
-  auto* cmd = eval->add_subcommand("sampling", "Task accuracy / NRE / MRE of a sampling method at given m (SampleNet protocols)");
+  auto* cmd = eval->add_subcommand("sampling",
+                                   "Task accuracy / NRE / MRE of a sampling method at given m (SampleNet protocols)");
   cmd->add_option("--method", c.method, "random, fps, snet, progressive or samplenet")
       ->required()
       ->check(CLI::IsMember({"random", "fps", "snet", "progressive", "samplenet"}));
@@ -157,7 +165,9 @@ void register_sampling_eval(CLI::App& app) {
   cmd->add_option("--batch-size", c.batch_size, "clouds per batch")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--seed", c.seed, "seed of the random method")->capture_default_str();
   cmd->add_option("--max-angle", c.max_angle, "reg: Euler angles of the test pairs in ±degrees")->capture_default_str();
-  cmd->add_option("--test-repeat", c.test_repeat, "reg: pairs per test shape")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--test-repeat", c.test_repeat, "reg: pairs per test shape")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--test-seed", c.test_seed, "reg: seed of the test motions")->capture_default_str();
   cmd->add_option("--device", c.device, "cpu or cuda[:N]")->capture_default_str();
   cmd->add_flag("--json", c.json, "one JSON object per m instead of text");

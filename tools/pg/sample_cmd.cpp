@@ -85,8 +85,8 @@ void run(const SampleCli& c) {
   if (!fs::is_directory(c.in)) {
     Tensor cloud = datasets::read_point_cloud(c.in);  // [P, 3]
     if (points > 0) {
-      PG_CHECK(points <= cloud.size(0), "pg sample: ", c.points > 0 ? "--points asks for " : "the sampler takes ", points,
-               " points, but ", c.in, " has ", cloud.size(0), c.points > 0 ? "" : " (give --points)");
+      PG_CHECK(points <= cloud.size(0), "pg sample: ", c.points > 0 ? "--points asks for " : "the sampler takes ",
+               points, " points, but ", c.in, " has ", cloud.size(0), c.points > 0 ? "" : " (give --points)");
       cloud = slice(cloud, 0, 0, points);
     }
     const Tensor out = sample_all(c, sampler.get(), unsqueeze(cloud, 0).contiguous(), dev, gen);
@@ -134,7 +134,8 @@ void run(const SampleCli& c) {
 
 void register_sample(CLI::App& app) {
   static SampleCli c;
-  auto* cmd = app.add_subcommand("sample", "Sample m points of a cloud file or a data set (random, FPS or a learned sampler)");
+  auto* cmd =
+      app.add_subcommand("sample", "Sample m points of a cloud file or a data set (random, FPS or a learned sampler)");
   cmd->add_option("--method", c.method, "random, fps, snet, progressive or samplenet")
       ->required()
       ->check(CLI::IsMember({"random", "fps", "snet", "progressive", "samplenet"}));

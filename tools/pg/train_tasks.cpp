@@ -58,7 +58,9 @@ void add_common(CLI::App* cmd, train::TaskNetTrainOptions& o, std::string& devic
   cmd->add_option("--points", o.points, "first k points of every shape (0: the network's default)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--lr", o.lr, "Adam learning rate (0: the network's default)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr", o.lr, "Adam learning rate (0: the network's default)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", o.seed, "seed of initialisation, shuffling and motions")->capture_default_str();
   cmd->add_flag("--resume", o.resume, "continue from RUN/last.h5 (same options; raise --epochs to extend)");
   cmd->add_option("--eval-every", o.eval_every, "evaluate on the test split every k epochs")
@@ -83,7 +85,8 @@ void run_sampler(SamplerCli& c, const std::string& kind) {
   o.task = models::parse_sampler_task(c.task);
   o.device = Device::parse(c.device);
   const bool prog = kind == "progressivenet" || (kind == "samplenet" && o.progressive);
-  PG_CHECK(kind == "samplenet" || !o.progressive, "pg train: --progressive applies to samplenet only (use pg train progressive)");
+  PG_CHECK(kind == "samplenet" || !o.progressive,
+           "pg train: --progressive applies to samplenet only (use pg train progressive)");
   if (o.m <= 0) {
     PG_CHECK(prog, "pg train ", kind, ": give --m (the number of points to sample)");
     o.m = o.in_points > 0 ? o.in_points : (o.task == models::SamplerTask::rec ? 2048 : 1024);
@@ -109,43 +112,57 @@ void register_sampler(CLI::App* train, const std::string& name, const std::strin
   cmd->add_option("--task", c.task, "cls (PointNet), rec (PCAE) or reg (PCRNet)")
       ->required()
       ->check(CLI::IsMember({"cls", "rec", "reg"}));
-  cmd->add_option("--m", c.o.m, kind == "progressivenet" ? "largest ordered size (default: all input points)"
-                                                         : "number of points to sample")
+  cmd->add_option(
+         "--m", c.o.m,
+         kind == "progressivenet" ? "largest ordered size (default: all input points)" : "number of points to sample")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--task-model", c.o.task_model, "frozen task network checkpoint (pg train pointnet|pcae|pcrnet)")->required();
+  cmd->add_option("--task-model", c.o.task_model, "frozen task network checkpoint (pg train pointnet|pcae|pcrnet)")
+      ->required();
   cmd->add_option("--data", c.o.data_dir, "data folder (ModelNet40 HDF5 layout)")->required();
   cmd->add_option("--out", c.o.out_dir, "run folder: checkpoints last.h5/best.h5 and log.csv")->required();
   cmd->add_option("--class", c.o.class_name, "train and test on this class only (e.g. airplane for reg)");
-  if (kind == "samplenet") cmd->add_flag("--progressive", c.o.progressive, "ordered output: loss summed over control sizes");
+  if (kind == "samplenet")
+    cmd->add_flag("--progressive", c.o.progressive, "ordered output: loss summed over control sizes");
   cmd->add_option("--compat", c.o.compat, "paper (paper intent) or code (reference-code switches, METHODS §5.6)")
       ->capture_default_str()
       ->check(CLI::IsMember({"paper", "code"}));
-  cmd->add_option("--points", c.o.in_points, "input points per cloud (0: cls/reg 1024, rec 2048)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--alpha", c.alpha, "weight of the simplification loss (default per task)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--points", c.o.in_points, "input points per cloud (0: cls/reg 1024, rec 2048)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--alpha", c.alpha, "weight of the simplification loss (default per task)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--beta", c.beta, "weight of the max NN term (default 1)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--gamma", c.gamma, "La(P,Q) weight γ (default per task)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--delta", c.delta, "La(P,Q) weight δ per sampled point (default per task)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--delta", c.delta, "La(P,Q) weight δ per sampled point (default per task)")
+      ->check(CLI::NonNegativeNumber);
   if (kind == "samplenet") {
-    cmd->add_option("--lambda", c.lambda, "weight of the projection loss σ (default per task)")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--k", c.k, "soft-projection neighbours (default cls 7, rec 16, reg 8)")->check(CLI::PositiveNumber);
+    cmd->add_option("--lambda", c.lambda, "weight of the projection loss σ (default per task)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--k", c.k, "soft-projection neighbours (default cls 7, rec 16, reg 8)")
+        ->check(CLI::PositiveNumber);
     cmd->add_option("--min-sigma", c.min_sigma, "floor on σ = t² (default: paper 0; code: reg 0.01)")
         ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--init-temperature", c.o.init_temperature, "initial t")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--init-temperature", c.o.init_temperature, "initial t")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
   }
-  cmd->add_option("--last-bn", c.last_bn, "BN on the output layer: true or false (default: paper false; code: cls true)")
+  cmd->add_option("--last-bn", c.last_bn,
+                  "BN on the output layer: true or false (default: paper false; code: cls true)")
       ->check(CLI::IsMember({"true", "false"}));
   cmd->add_option("--eval-m", c.o.eval_m, "progressive: the m evaluated after each epoch (default min(32, m))")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--device", c.device, "cpu or cuda[:N]")->capture_default_str();
   cmd->add_option("--epochs", c.o.epochs, "number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-size", c.o.batch_size, "clouds per batch (0: cls/reg 32, rec 50)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--lr", c.o.lr, "Adam learning rate (0: cls 0.01, rec 5e-4, reg 1e-3)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch-size", c.o.batch_size, "clouds per batch (0: cls/reg 32, rec 50)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr", c.o.lr, "Adam learning rate (0: cls 0.01, rec 5e-4, reg 1e-3)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", c.o.seed, "seed of initialisation, shuffling and motions")->capture_default_str();
   cmd->add_flag("--resume", c.o.resume, "continue from RUN/last.h5 (same options; raise --epochs to extend)");
   cmd->add_option("--eval-every", c.o.eval_every, "evaluate on the test split every k epochs")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-angle", c.o.max_angle_deg, "reg: Euler angles uniform in ±this many degrees")->capture_default_str();
+  cmd->add_option("--max-angle", c.o.max_angle_deg, "reg: Euler angles uniform in ±this many degrees")
+      ->capture_default_str();
   cmd->add_option("--threads", c.threads, "CPU threads (0: OpenMP default)")->capture_default_str();
   cmd->callback([&c, kind] { run_sampler(c, kind); });
 }
@@ -158,10 +175,14 @@ void register_task_training(CLI::App& app) {
   auto* a = train->add_subcommand("pcae", "Train the PCAE point-cloud autoencoder (reconstruction task network)");
   add_common(a, ae.o, ae.device, ae.threads);
   a->callback([] { run_tasknet(ae, true); });
-  auto* r = train->add_subcommand("pcrnet", "Train single-pass PCRNet on registration pairs (registration task network)");
+  auto* r =
+      train->add_subcommand("pcrnet", "Train single-pass PCRNet on registration pairs (registration task network)");
   add_common(r, pcr.o, pcr.device, pcr.threads);
-  r->add_option("--max-angle", pcr.o.max_angle_deg, "Euler angles uniform in ±this many degrees")->capture_default_str();
-  r->add_option("--test-repeat", pcr.o.test_repeat, "test pairs per test shape")->capture_default_str()->check(CLI::PositiveNumber);
+  r->add_option("--max-angle", pcr.o.max_angle_deg, "Euler angles uniform in ±this many degrees")
+      ->capture_default_str();
+  r->add_option("--test-repeat", pcr.o.test_repeat, "test pairs per test shape")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   r->callback([] { run_tasknet(pcr, false); });
   register_sampler(train, "samplenet", "samplenet", "Train SampleNet (soft projection; fixed size or --progressive)");
   register_sampler(train, "snet", "snet", "Train S-NET (generated points, matched at inference)");
