@@ -8,6 +8,7 @@
 #include "models/nn/optim.h"
 #include "models/train/task_eval.h"
 #include "models/zoo/pcae.h"
+#include "models/zoo/pcrnet.h"
 #include "models/zoo/pointnet.h"
 #include "models/zoo/samplenet.h"
 #include "models/zoo/sampling_methods.h"
@@ -286,4 +287,50 @@ TEST_CASE("task evaluation: the full clouds give NRE 1 and the classifier's own 
   CHECK(ev.items == 5);
   CHECK_THROWS_WITH(train::evaluate_task(SamplerTask::reg, *pn, data, nullptr, Device::cpu(), 2),
                     Catch::Contains("needs a 'pcrnet'"));
+}
+
+TEST_CASE("sampler: registration and reconstruction losses", "[sampler][models]") {
+  Generator g(6);
+  {  // reg: one network samples template and source; the two Lsimplify are averaged.
+    models::PCRNetConfig rc;
+    rc.gen = &g;
+    auto pcr = std::make_shared<models::PCRNet>(rc);
+    pcr->eval();
+    auto s =
+        std::make_shared<LearnedSampler>(models::default_sampler_config("samplenet", SamplerTask::reg, 8, 48), pcr, &g);
+    s->eval();
+    models::TaskBatch b;
+    b.points = test::uniform({2, 48, 3}, -1, 1, 31);
+    b.source = test::uniform({2, 48, 3}, -1, 1, 32);
+    b.rotation = tensor({1, 0, 0, 0, 0.6, 0.8, 0, 0}, {2, 4});
+    const models::SamplerLoss l = s->loss(b);
+    const auto& w = s->config().weights;
+    const Tensor qt = s->generate(b.points), qs = s->generate(b.source);
+    const double simp = 0.5 * (models::simplify_loss(qt, b.points, w.simplify).item_double() +
+                               models::simplify_loss(qs, b.source, w.simplify).item_double());
+    CHECK(l.simplify.item_double() == Approx(simp).epsilon(1e-5));
+    const models::PCRNetOutput out =
+        pcr->forward(s->project(qt, b.points).projected, s->project(qs, b.source).projected);
+    CHECK(l.task.item_double() ==
+          Approx(models::PCRNet::loss(out, b.rotation, b.points, b.source).item_double()).epsilon(1e-5));
+    CHECK(l.total.item_double() ==
+          Approx(l.task.item_double() + 0.01 * simp + 0.01 * s->sigma().item_double()).epsilon(1e-5));
+  }
+  {  // rec: autoencoder-layout sampler; the PCAE reconstructs from R and is compared with P.
+    models::PCAEConfig ac;
+    ac.points = 40;
+    ac.gen = &g;
+    auto ae = std::make_shared<models::PCAE>(ac);
+    ae->eval();
+    auto s =
+        std::make_shared<LearnedSampler>(models::default_sampler_config("samplenet", SamplerTask::rec, 16, 40), ae, &g);
+    s->eval();
+    CHECK(s->net->decoder != nullptr);
+    models::TaskBatch b;
+    b.points = test::uniform({3, 40, 3}, -1, 1, 33);
+    const models::SamplerLoss l = s->loss(b);
+    const Tensor r = s->project(s->generate(b.points), b.points).projected;
+    CHECK(l.task.item_double() == Approx(models::PCAE::loss(ae->forward(r), b.points).item_double()).epsilon(1e-5));
+    CHECK(s->config().weights.k == 16);
+  }
 }
