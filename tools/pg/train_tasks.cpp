@@ -34,7 +34,7 @@ struct SamplerCli {
   train::SamplerTrainOptions o;
   std::string task, device = "cpu", last_bn;
   int threads = 0;
-  // Overrides: NaN / -1 mean "the default of the task" (CLI11 has no optional<double> here).
+  // Overrides: a negative value (k: 0) means "the default of the task".
   double alpha = -1, beta = -1, gamma = -1, delta = -1, lambda = -1, min_sigma = -1;
   int64_t k = 0;
 };
