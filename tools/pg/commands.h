@@ -19,4 +19,6 @@ void register_task_training(CLI::App& app);  // pg train pcae | pcrnet | samplen
 void register_sampling_eval(CLI::App& app);  // pg eval sampling: accuracy / NRE / MRE of a sampling method
 void register_sample(CLI::App& app);  // pg sample: random / FPS / learned sampling of a file or data set
 
+void register_render(CLI::App& app);  // pg render: a PNG picture of a cloud with a sample highlighted
+
 }  // namespace pg::cli
