@@ -104,7 +104,8 @@ const bool registered = [] {
   Registrar({.name = "one_hot",
              .family = "index",
              .samples = [] { return std::vector<Sample>{{"labels", {from_vector<int64_t>({3, 0, 4, 4, 1}, {5})}}, {"2-D", {randint64({2, 3}, 6, 469)}}}; },
-             .fn = [](const V& x) { return V{one_hot(x[0], 6, DType::f64), one_hot(x[0], 7, DType::f32), one_hot(x[0], 6, DType::i64)}; }});
+             .fn = [](const V& x) { return V{one_hot(x[0], 6, DType::f64), one_hot(x[0], 7, DType::f32), one_hot(x[0], 6, DType::i64)}; },
+             .f64_outputs = {0}});  // the dtype is an argument, not the input's
   return true;
 }();
 
