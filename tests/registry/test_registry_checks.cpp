@@ -1,6 +1,7 @@
 // The CPU driver of the op registry (tests/registry/registry.h), run by every family's
 // "registry: <family>" test case in pg_tests. For each entry and sample:
-//   1. float64 gradcheck of every differentiable output w.r.t. the differentiable inputs;
+//   1. float64 gradcheck of every differentiable output w.r.t. the differentiable inputs (and,
+//      on the first sample, with only the first of several differentiable inputs requiring grad);
 //   2. float32 vs float64: floating outputs within the entry's f32 tolerance, integer outputs
 //      equal (up to the entry's documented near-tie allowance);
 //   3. bench smoke: the float64 call is timed once and its floating outputs must be finite.
@@ -89,7 +90,7 @@ void compare_f32(const OpInfo& op, const std::vector<Tensor>& o32, const std::ve
   }
 }
 
-void run_gradcheck(const OpInfo& op, const Sample& s, const std::vector<Tensor>& o64) {
+void run_gradcheck(const OpInfo& op, const Sample& s, const std::vector<Tensor>& o64, bool frozen_check) {
   if (op.differentiable.empty()) return;
   std::vector<int> outs = op.grad_outputs;
   if (outs.empty()) {
@@ -109,6 +110,18 @@ void run_gradcheck(const OpInfo& op, const Sample& s, const std::vector<Tensor>&
     const auto r = autograd::gradcheck(
         [&](const std::vector<Tensor>& x) { return op.fn(x).at(static_cast<size_t>(o)); }, in, go);
     INFO("gradcheck of output " << o << ": " << r.message);
+    CHECK(r.checked > 0);
+    CHECK(r.ok);
+  }
+  // Frozen inputs: with only the first differentiable input requiring grad, the backward takes
+  // its needs_input_grad branches (other gradients skipped) and must still be right.
+  if (op.differentiable.size() >= 2 && frozen_check) {
+    std::vector<Tensor> in1;
+    for (const Tensor& x : s.inputs) in1.push_back(x.defined() ? x.detach() : x);
+    in1.at(static_cast<size_t>(op.differentiable[0])).requires_grad_(true);
+    const auto r = autograd::gradcheck(
+        [&](const std::vector<Tensor>& x) { return op.fn(x).at(static_cast<size_t>(outs[0])); }, in1, go);
+    INFO("gradcheck with only input " << op.differentiable[0] << " requiring grad: " << r.message);
     CHECK(r.checked > 0);
     CHECK(r.ok);
   }
@@ -133,7 +146,7 @@ void run_family(const std::string& family) {
       timed_call = std::max(timed_call, seconds_since(t0));
       REQUIRE(!o64.empty());
       check_finite(op, o64, "float64 run");
-      run_gradcheck(op, s, o64);
+      run_gradcheck(op, s, o64, &s == &samples.front());
       if (op.f32) {
         const std::vector<Tensor> o32 = op.fn(convert_inputs(s.inputs, DType::f32));
         check_finite(op, o32, "float32 run");

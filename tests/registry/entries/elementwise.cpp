@@ -65,6 +65,12 @@ const bool registered = [] {
   binary("sub", [](const Tensor& a, const Tensor& b) { return sub(a, b, 1.3); }, -1, 1);
   binary("mul", [](const Tensor& a, const Tensor& b) { return mul(a, b); }, -1, 1);
   binary("div", [](const Tensor& a, const Tensor& b) { return div(a, b); }, 0.5, 2);
+  Registrar({.name = "div negative divisor",
+             .covers = {"div"},
+             .family = "elementwise",
+             .samples = [] { return pair_samples(-2, -0.5); },
+             .fn = [](const V& x) { return V{div(x[0], x[1])}; },
+             .differentiable = {0, 1}});
   binary("pow", [](const Tensor& a, const Tensor& b) { return pow(a, b); }, 0.5, 2);
   binary("maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }, -1, 1);
   binary("minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }, -1, 1);
@@ -97,7 +103,9 @@ const bool registered = [] {
                    return std::vector<Sample>{
                        {"same shape", {c, uniform64({3, 5}, -1, 1, 317), uniform64({3, 5}, -1, 1, 318)}},
                        {"broadcast b, strided a", {c, strided(uniform64({5, 3}, -1, 1, 319)).reshape({3, 5}),
-                                                   uniform64({5}, -1, 1, 320)}}};
+                                                   uniform64({5}, -1, 1, 320)}},
+                       {"broadcast cond [3, 1], a [4], b 0-dim", {gt(from_vector<double>({1, -1, 1}, {3, 1}), 0.0),
+                                                                  uniform64({4}, -1, 1, 321), uniform64({}, -1, 1, 322)}}};
                  },
              .fn = [](const V& x) { return V{where(x[0], x[1], x[2])}; },
              .differentiable = {1, 2}});
@@ -108,7 +116,11 @@ const bool registered = [] {
   scalar("mul scalar", "mul", [](const Tensor& a) { return mul(a, -1.7); }, false);
   scalar("div scalar", "div", [](const Tensor& a) { return div(a, 3.0); }, false);
   scalar("rdiv", "rdiv", [](const Tensor& a) { return rdiv(2.0, a); }, true);
-  scalar("pow scalar", "pow", [](const Tensor& a) { return pow(a, 2.5); }, true);
+  for (double e : {2.0, 3.0, 1.0, 0.5, -1.5, 2.7, 0.0}) {
+    scalar("pow scalar " + std::to_string(e), "pow", [e](const Tensor& a) { return pow(a, e); }, true);
+  }
+  // integer exponents accept negative bases
+  scalar("pow scalar 3 signed base", "pow", [](const Tensor& a) { return pow(a, 3.0); }, false);
   unary("gt scalar", [](const Tensor& a) { return gt(a, 0.1); }, false, false);
   entries().back().covers = {"gt"};
   unary("lt scalar", [](const Tensor& a) { return lt(a, 0.1); }, false, false);
@@ -130,6 +142,20 @@ const bool registered = [] {
   unary("sigmoid", [](const Tensor& a) { return sigmoid(a); }, false);
   unary("tanh", [](const Tensor& a) { return tanh(a); }, false);
   unary("softplus", [](const Tensor& a) { return softplus(a, 1.5, 20.0); }, false);
+  // both sides of softplus's threshold (beta·x = 20 at x = 10 for beta 2), ≥ 0.5 away from it
+  Registrar({.name = "softplus threshold",
+             .covers = {"softplus"},
+             .family = "elementwise",
+             .samples = [] { return std::vector<Sample>{{"around x = 10", {from_vector<double>({12.0, 9.0, 11.5, -4.0, 8.0, 10.5}, {2, 3})}}}; },
+             .fn = [](const V& x) { return V{softplus(x[0], 2.0, 20.0)}; },
+             .differentiable = {0}});
+  // large magnitudes: the overflow-free sigmoid keeps value and gradient finite
+  Registrar({.name = "sigmoid large magnitudes",
+             .covers = {"sigmoid"},
+             .family = "elementwise",
+             .samples = [] { return std::vector<Sample>{{"|x| in [20, 40]", {from_vector<double>({25.0, -31.0, 38.5, -22.0, 20.5, -39.0}, {2, 3})}}}; },
+             .fn = [](const V& x) { return V{sigmoid(x[0])}; },
+             .differentiable = {0}});
   return true;
 }();
 

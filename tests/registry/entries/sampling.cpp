@@ -71,6 +71,27 @@ const bool registered = [] {
                .grad_atol = 1e-6,
                .grad_rtol = 1e-5});
   }
+  // σ floored (t² = 0.0025 < min_sigma = 0.01: no gradient to t) and k = N.
+  Registrar({.name = "soft_projection floor active, k = N",
+             .covers = {"soft_projection"},
+             .family = "sampling",
+             .samples =
+                 [] {
+                   return std::vector<Sample>{{"t 0.05", {uniform64({1, 5, 3}, -1, 1, 83), uniform64({1, 6, 3}, -1, 1, 84),
+                                                          scalar_tensor(0.05, TensorOptions(DType::f64))}}};
+                 },
+             .fn =
+                 [](const std::vector<Tensor>& x) {
+                   SoftProjectionOptions o;
+                   o.k = 6;
+                   o.min_sigma = 1e-2;
+                   const SoftProjectionResult r = soft_projection(x[0], x[1], x[2], o);
+                   return std::vector<Tensor>{r.projected, r.weights, r.idx, r.sigma};
+                 },
+             .differentiable = {0, 1, 2},
+             .grad_atol = 1e-6,
+             .grad_rtol = 1e-5,
+             .f32_rtol = 1e-3});
   Registrar({.name = "soft_projection hard",
              .covers = {"soft_projection"},
              .family = "sampling",
