@@ -31,7 +31,7 @@ using OpFn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
 struct OpInfo {
   std::string name;                 // entry name, e.g. "knn (generic path)"
   std::vector<std::string> covers;  // public functions of ops/*.h this entry exercises
-  std::string family;               // Catch2 tag of the family test case: [registry][<family>]
+  std::string family;               // Catch2 tag of the family test case: [op_registry][<family>]
   std::function<std::vector<Sample>()> samples;
   OpFn fn;
   std::vector<int> differentiable;  // inputs checked by gradcheck (empty: no gradient)
@@ -83,4 +83,4 @@ Tensor randint64(const Shape& shape, int64_t hi, uint64_t seed);
   static ::pg::test::registry::Registrar PG_REG_CAT(pg_registrar_, __LINE__)(__VA_ARGS__)
 // One Catch2 test case per family, in the entries file: both executables run it with their driver.
 #define PG_REGISTRY_FAMILY(family)                                                   \
-  TEST_CASE("registry: " family, "[registry][" family "]") { ::pg::test::registry::run_family(family); }
+  TEST_CASE("op registry: " family, "[op_registry][" family "]") { ::pg::test::registry::run_family(family); }

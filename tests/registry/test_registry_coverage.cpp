@@ -57,7 +57,7 @@ std::map<std::string, std::string> declared_ops(const std::filesystem::path& ops
 
 }  // namespace
 
-TEST_CASE("registry covers every public op of ops/*.h", "[registry][coverage]") {
+TEST_CASE("registry covers every public op of ops/*.h", "[op_registry][coverage]") {
   const auto declared = declared_ops(std::filesystem::path(PG_TESTS_SOURCE_DIR) / ".." / "ops");
   // The parser must see the ops it is meant to police (guards against a path or pattern slip).
   REQUIRE(declared.size() >= 80);
@@ -80,7 +80,7 @@ TEST_CASE("registry covers every public op of ops/*.h", "[registry][coverage]") 
   CHECK(unknown.empty());
 }
 
-TEST_CASE("registry entries are well formed", "[registry][coverage]") {
+TEST_CASE("registry entries are well formed", "[op_registry][coverage]") {
   std::set<std::string> names;
   for (const auto& op : pg::test::registry::entries()) {
     INFO("entry " << op.name);
