@@ -1,5 +1,5 @@
 // The CUDA driver of the op registry (tests/registry/registry.h), run by every family's
-// "registry: <family>" test case in pg_cuda_tests. For each entry with `cuda` and each sample,
+// "op registry: <family>" test case in pg_cuda_tests. For each entry with `cuda` and each sample,
 // in float64 and (unless the entry is float64-only) float32:
 //   1. the CPU result;
 //   2. the CUDA result with the allocator in poison mode (core/allocator.h: every fresh block

@@ -1,5 +1,5 @@
 // The CPU driver of the op registry (tests/registry/registry.h), run by every family's
-// "registry: <family>" test case in pg_tests. For each entry and sample:
+// "op registry: <family>" test case in pg_tests. For each entry and sample:
 //   1. float64 gradcheck of every differentiable output w.r.t. the differentiable inputs (and,
 //      on the first sample, with only the first of several differentiable inputs requiring grad);
 //   2. float32 vs float64: floating outputs within the entry's f32 tolerance, integer outputs
