@@ -41,7 +41,8 @@ struct OpInfo {
   // float32 run vs float64 run: |f32 − f64| ≤ atol + rtol·|f64| per element
   double f32_atol = 1e-4, f32_rtol = 1e-4;
   bool f32 = true;  // false for ops that accept float64 only
-  // CUDA vs CPU (same dtype): |cuda − cpu| ≤ atol + rtol·|cpu|; integer outputs exact
+  // CUDA vs CPU in float64: |cuda − cpu| ≤ atol + rtol·|cpu| (float32 runs use 2·f32_atol,
+  // 2·f32_rtol); integer outputs exact
   double cuda_atol = 1e-5, cuda_rtol = 1e-5;
   bool cuda = true;  // false for CPU-only ops (the parity driver lists them as skipped)
   // Integer outputs must agree exactly across dtypes/devices unless the op documents that
