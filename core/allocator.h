@@ -20,6 +20,17 @@ void cpu_free(void* p);
 void cpu_empty_cache();
 size_t cpu_cached_bytes();
 
+// Poison mode (a testing aid): when on, every block handed out by cpu_allocate and
+// cuda::caching_allocate (fresh or reused from a cache) is filled with 0xFF bytes, which read as
+// NaN in float32 and float64 and as -1 in integer types. A kernel that leaves part of its output
+// unwritten then shows NaN/-1 instead of a plausible stale value. Off by default; the
+// environment variable PG_POISON_ALLOC=1 turns it on at start-up. Costs one memset per
+// allocation, so keep it off in benchmarks and training.
+void set_allocator_poison(bool on);
+bool allocator_poison();
+// The byte written by poison mode.
+constexpr unsigned char kPoisonByte = 0xFF;
+
 namespace cuda {
 
 struct AllocatorStats {

@@ -5,7 +5,9 @@
 // The cache holds at most kMaxCachedBytes; cpu_empty_cache() returns it to the system.
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -89,14 +91,31 @@ LargeBlockCache& cache() {
   return *c;
 }
 
-}  // namespace
+std::atomic<bool>& poison_flag() {
+  static std::atomic<bool> flag{[] {
+    const char* env = std::getenv("PG_POISON_ALLOC");
+    return env != nullptr && env[0] == '1';
+  }()};
+  return flag;
+}
 
-void* cpu_allocate(size_t nbytes) {
-  if (nbytes == 0) return nullptr;
+void* allocate_unpoisoned(size_t nbytes) {
   if (nbytes >= kLargeBlock) return cache().allocate((nbytes + kHugePage - 1) / kHugePage * kHugePage);
   const size_t rounded = (nbytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
   void* p = std::aligned_alloc(kCpuAlignment, rounded);
   PG_CHECK(p != nullptr, "cpu_allocate: out of memory allocating ", nbytes, " bytes");
+  return p;
+}
+
+}  // namespace
+
+void set_allocator_poison(bool on) { poison_flag().store(on); }
+bool allocator_poison() { return poison_flag().load(); }
+
+void* cpu_allocate(size_t nbytes) {
+  if (nbytes == 0) return nullptr;
+  void* p = allocate_unpoisoned(nbytes);
+  if (allocator_poison()) std::memset(p, kPoisonByte, nbytes);
   return p;
 }
 

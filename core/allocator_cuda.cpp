@@ -139,7 +139,17 @@ CachingAllocator& instance() {
 }  // namespace
 
 void* caching_allocate(size_t nbytes, int device, StreamHandle stream) {
-  return instance().allocate(nbytes, device, stream);
+  void* p = instance().allocate(nbytes, device, stream);
+  // Poison mode (core/allocator.h): queued on the block's stream, so it lands before any kernel
+  // the caller launches on that stream writes the block.
+  if (p != nullptr && allocator_poison()) {
+    int prev = 0;
+    PG_CUDA_CHECK(cudaGetDevice(&prev));
+    if (prev != device) PG_CUDA_CHECK(cudaSetDevice(device));
+    PG_CUDA_CHECK(cudaMemsetAsync(p, kPoisonByte, nbytes, static_cast<cudaStream_t>(stream)));
+    if (prev != device) PG_CUDA_CHECK(cudaSetDevice(prev));
+  }
+  return p;
 }
 void caching_free(void* p) { instance().free(p); }
 AllocatorStats allocator_stats() { return instance().stats(); }

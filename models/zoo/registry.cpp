@@ -4,7 +4,10 @@
 #include <mutex>
 #include <sstream>
 
+#include "models/zoo/pcae.h"
+#include "models/zoo/pcrnet.h"
 #include "models/zoo/pointnet.h"
+#include "models/zoo/samplenet.h"
 
 namespace pg::models {
 
@@ -38,6 +41,11 @@ void add_builtins_locked(Registry& r) {
   if (r.builtins_done) return;
   r.builtins_done = true;
   add_locked(r, "pointnet", pointnet_factory(), "PointNet classifier (Qi et al. 2017), vanilla or full");
+  add_locked(r, "pcae", pcae_factory(), "point-cloud autoencoder (Achlioptas et al. 2018), Chamfer loss");
+  add_locked(r, "pcrnet", pcrnet_factory(), "PCRNet registration, single pass (Sarode et al. 2019)");
+  add_locked(r, "samplenet", sampler_factory(), "SampleNet learned sampler (Lang et al. 2020), fixed or progressive");
+  add_locked(r, "snet", sampler_factory(), "S-NET learned sampler (Dovrat et al. 2019)");
+  add_locked(r, "progressivenet", sampler_factory(), "ProgressiveNet ordered learned sampler (Dovrat et al. 2019)");
 }
 
 std::string hex64(uint64_t v) {

@@ -2,6 +2,7 @@
 // allocator entry points in a build or on a machine without a device.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -131,4 +132,28 @@ TEST_CASE("large CPU blocks are cached and reused", "[allocator]") {
   REQUIRE(reinterpret_cast<uintptr_t>(s) % pg::kCpuAlignment == 0);
   pg::cpu_free(s);
   REQUIRE(pg::cpu_cached_bytes() == 0);
+}
+
+TEST_CASE("poison mode fills fresh CPU blocks (small and cached large) with 0xFF bytes", "[allocator]") {
+  const bool before = pg::allocator_poison();
+  pg::set_allocator_poison(true);
+  REQUIRE(pg::allocator_poison());
+  // float32 and float64: all-ones bytes are NaN; int64: -1. A large block goes through the
+  // cache, so free one first and check the reused block is poisoned again.
+  {
+    pg::Tensor big = pg::full({300000}, 1.5, pg::TensorOptions(pg::DType::f64));  // 2.4 MB, cached after free
+  }
+  pg::Tensor f64 = pg::empty({300000}, pg::TensorOptions(pg::DType::f64));
+  pg::Tensor f32 = pg::empty({7, 3}, pg::TensorOptions(pg::DType::f32));
+  pg::Tensor i64 = pg::empty({5}, pg::TensorOptions(pg::DType::i64));
+  pg::set_allocator_poison(before);
+  size_t nan64 = 0, nan32 = 0;
+  for (double v : f64.to_vector<double>()) nan64 += std::isnan(v) ? 1 : 0;
+  for (float v : f32.to_vector<float>()) nan32 += std::isnan(v) ? 1 : 0;
+  REQUIRE(nan64 == 300000);
+  REQUIRE(nan32 == 21);
+  REQUIRE(i64.to_vector<int64_t>() == std::vector<int64_t>(5, -1));
+  // Off again: ops that fully write their outputs are unaffected either way.
+  REQUIRE(pg::allocator_poison() == before);
+  REQUIRE(pg::zeros({4}, pg::TensorOptions(pg::DType::f32)).to_vector<float>() == std::vector<float>(4, 0.0f));
 }

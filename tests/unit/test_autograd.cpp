@@ -1,5 +1,6 @@
 // Tape semantics: accumulation, no-grad, deep chains, freed tapes, in-place detection.
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "autograd/node.h"
 #include "test_util.h"
@@ -17,6 +18,30 @@ TEST_CASE("a tensor used twice accumulates its gradient", "[autograd]") {
   REQUIRE(x.grad().to_vector<double>() == std::vector<double>{7.0, 9.0, 11.0});
   x.zero_grad();
   REQUIRE_FALSE(x.grad().defined());
+}
+
+TEST_CASE("a non-leaf used twice sums both gradient paths before propagating", "[autograd]") {
+  // h = x * w is an interior node read by two consumers; its gradient must be the SUM of both
+  // paths before it reaches x and w (an engine that runs h's backward once per consumer, or
+  // keeps only the last path, gives a different value).
+  Tensor x = tensor({1.0, -2.0, 3.0}, DType::f64).requires_grad_(true);
+  Tensor w = tensor({0.5, 4.0, -1.0}, DType::f64).requires_grad_(true);
+  Tensor h = x * w;                       // non-leaf
+  Tensor y = sum(h * h) + sum(h * 3.0);   // dy/dh = 2h + 3
+  y.backward();
+  // h = {0.5, -8, -3}; dy/dh = {4, -13, -3}; dy/dx = dy/dh * w; dy/dw = dy/dh * x
+  REQUIRE(x.grad().to_vector<double>() == std::vector<double>{2.0, -52.0, 3.0});
+  REQUIRE(w.grad().to_vector<double>() == std::vector<double>{4.0, 26.0, -9.0});
+  // The same non-leaf feeding one op twice (both operands of a mul) and a view of itself.
+  Tensor a = tensor({2.0, -1.0}, DType::f64).requires_grad_(true);
+  Tensor e = exp(a);                                 // non-leaf
+  Tensor z = sum(e * e) + sum(e.reshape({2, 1}));    // dz/de = 2e + 1
+  z.backward();
+  const auto ga = a.grad().to_vector<double>();
+  for (int i = 0; i < 2; ++i) {
+    const double ei = std::exp(i == 0 ? 2.0 : -1.0);
+    REQUIRE(ga[i] == Approx((2.0 * ei + 1.0) * ei).epsilon(1e-14));
+  }
 }
 
 TEST_CASE("views share one gradient path into the base", "[autograd][views]") {

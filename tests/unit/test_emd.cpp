@@ -304,3 +304,68 @@ TEST_CASE("emd: bad input raises pg::Error", "[emd][errors]") {
                       Catch::Contains("without CUDA"));
 #endif
 }
+
+TEST_CASE("emd bijective: the leftover sub-problem is solved exactly, not greedily", "[emd]") {
+  // x2[0] is every x1 point's nearest object (x1 lies within 0.3 of the origin, the other
+  // objects at radius 1–1.6), so the single auction round allowed by max_iters = 1 assigns
+  // only object 0 and leaves n − 1 bidders for the exact finish. The leftover cost must equal
+  // the optimum of that sub-problem; on this instance a greedy finish (each leftover row, in
+  // index order, takes its nearest free object) and an in-order finish (i-th leftover row to
+  // the i-th free object) are both strictly worse — checked first, so the test can tell.
+  const int64_t n = 7;
+  std::mt19937_64 rng(4242);
+  std::normal_distribution<double> N01(0.0, 1.0);
+  std::uniform_real_distribution<double> U(0.0, 1.0);
+  auto direction = [&](double r) {
+    double v[3] = {N01(rng), N01(rng), N01(rng)};
+    const double s = r / std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+    return std::vector<double>{v[0] * s, v[1] * s, v[2] * s};
+  };
+  std::vector<double> a, b = {0, 0, 0};
+  for (int64_t j = 0; j < n; ++j) {
+    const auto p = direction(0.3 * U(rng));
+    a.insert(a.end(), p.begin(), p.end());
+  }
+  for (int64_t k = 1; k < n; ++k) {
+    const auto p = direction(1.0 + 0.6 * U(rng));
+    b.insert(b.end(), p.begin(), p.end());
+  }
+  for (DType dt : {DType::f64, DType::f32}) {
+    INFO("dtype " << dtype_name(dt));
+    Tensor x1 = from_vector(a, {1, n, 3}).to(dt), x2 = from_vector(b, {1, n, 3}).to(dt);
+    EmdOptions o = EmdOptions::bijective();
+    o.max_iters = 1;
+    const EmdResult r = emd(x1, x2, o);
+    REQUIRE(r.unassigned.item_int() == n - 1);  // one round: only object 0 was bid for and won
+    const auto asg = r.assignment.to_vector<int64_t>();
+    std::vector<int64_t> rows;
+    for (int64_t j = 0; j < n; ++j) {
+      if (asg[j] != 0) rows.push_back(j);
+    }
+    REQUIRE(rows.size() == static_cast<size_t>(n - 1));
+    const auto full = test::euclidean_cost(a, b, n);
+    const int m = static_cast<int>(n - 1);
+    std::vector<double> sub(static_cast<size_t>(m * m));
+    for (int i = 0; i < m; ++i) {
+      for (int c = 0; c < m; ++c) sub[i * m + c] = full[rows[i] * n + (c + 1)];  // free objects 1 … n−1
+    }
+    const double exact = test::hungarian_assignment(sub, m);
+    // The two wrong finishes must cost more on this instance.
+    double in_order = 0.0, greedy = 0.0;
+    std::vector<char> taken(m, 0);
+    for (int i = 0; i < m; ++i) {
+      in_order += sub[i * m + i];
+      int best = -1;
+      for (int c = 0; c < m; ++c) {
+        if (!taken[c] && (best < 0 || sub[i * m + c] < sub[i * m + best])) best = c;
+      }
+      taken[best] = 1;
+      greedy += sub[i * m + best];
+    }
+    REQUIRE(in_order > exact + 1e-3);
+    REQUIRE(greedy > exact + 1e-3);
+    double got = 0.0;
+    for (int64_t j : rows) got += full[j * n + asg[j]];
+    REQUIRE(got == Approx(exact).epsilon(1e-9));
+  }
+}

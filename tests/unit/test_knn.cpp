@@ -90,6 +90,39 @@ TEST_CASE("knn ties keep the lower reference index", "[knn]") {
   }
 }
 
+TEST_CASE("knn: a tie exactly at the K-th slot goes to the lower reference index", "[knn]") {
+  // Query at the origin; squared distances are exact small binary fractions, so the ties are
+  // exact in float32 and float64. Two tied candidates compete for the LAST slot: the one
+  // scanned first (lower index) must stay, the later one must not replace it.
+  const std::vector<double> q = {0, 0, 0};
+  struct Case {
+    std::vector<double> ref;          // [R, 3]
+    int64_t k;
+    std::vector<int64_t> expected;    // indices, ascending distance, ties by index
+  };
+  const std::vector<Case> cases = {
+      // k = 1: indices 1 and 2 both at distance 1 (index 0 farther).
+      {{0, 2, 0, 1, 0, 0, 0, -1, 0}, 1, {1}},
+      // k = 1 with the tie after a farther point and before a nearer-looking duplicate order.
+      {{0, 0, 3, 0, 0.5, 0, 0.5, 0, 0, 0, 0, -0.5}, 1, {1}},
+      // k = 3: 0.25 (idx 2), then 1 (idx 1); slot 3 tied between idx 3 and idx 5.
+      {{2, 0, 0, 1, 0, 0, 0.5, 0, 0, 0, 1, 0, 3, 0, 0, 0, 0, -1}, 3, {2, 1, 3}},
+      // k = 2: slot 2 tied among three candidates (idx 1, 3, 4).
+      {{0, 0, 0.25, 0, 2, 0, 0, 0, 3, -2, 0, 0, 0, 0, -2}, 2, {0, 1}},
+  };
+  for (DType dt : {DType::f32, DType::f64}) {
+    for (KnnImpl impl : {KnnImpl::Auto, KnnImpl::Generic}) {
+      for (const Case& c : cases) {
+        const int64_t R = static_cast<int64_t>(c.ref.size() / 3);
+        const KnnResult res = knn(from_vector(q, {1, 1, 3}).to(dt), from_vector(c.ref, {1, R, 3}).to(dt), c.k,
+                                  with_impl(impl));
+        INFO("impl " << int(impl) << " dtype " << dtype_name(dt) << " k " << c.k << " R " << R);
+        REQUIRE(res.idx.to_vector<int64_t>() == c.expected);
+      }
+    }
+  }
+}
+
 TEST_CASE("knn accepts strided inputs", "[knn]") {
   Tensor q = cloud(3, 40, 8).permute({1, 0, 2});  // [40, 3, 3] view: use as B = 40, Q = 3
   Tensor r = cloud(40, 60, 9);

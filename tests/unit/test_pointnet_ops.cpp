@@ -265,6 +265,28 @@ TEST_CASE("max_pool_points backward scatters to the argmax rows", "[pointnet_ops
   REQUIRE(x.grad().to_vector<double>() == std::vector<double>{0, 0, 2, 0, 0, 0, 0, 5});
 }
 
+TEST_CASE("max_pool_points backward with batch > 1 scatters into each cloud's own rows", "[pointnet_ops]") {
+  // B = 3, N = 3, C = 2; the argmax rows differ per cloud and per channel, so a backward that
+  // ignores the batch offset (or uses another cloud's indices) writes to the wrong elements.
+  const std::vector<double> v = {
+      5, 0, 1, 2, 0, 9,   // cloud 0: channel 0 max at row 0, channel 1 at row 2
+      0, 4, 8, 1, 2, 3,   // cloud 1: channel 0 at row 1, channel 1 at row 0
+      1, 1, 2, 6, 7, 5};  // cloud 2: channel 0 at row 2, channel 1 at row 1
+  for (PointnetImpl impl : {PointnetImpl::Auto, PointnetImpl::Generic}) {
+    INFO("impl " << int(impl));
+    Tensor x = from_vector(v, {3, 3, 2}).requires_grad_(true);
+    MaxPoolResult r = max_pool_points(x, impl);
+    REQUIRE(r.indices.to_vector<int64_t>() == std::vector<int64_t>{0, 2, 1, 0, 2, 1});
+    // Distinct upstream gradients per (cloud, channel).
+    Tensor g = from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {3, 2});
+    sum(mul(r.values, g)).backward();
+    REQUIRE(x.grad().to_vector<double>() ==
+            std::vector<double>{1, 0, 0, 0, 0, 2,    //
+                                0, 4, 3, 0, 0, 0,    //
+                                0, 0, 0, 6, 5, 0});
+  }
+}
+
 TEST_CASE("point ops report shape, dtype and channel errors naming the op", "[pointnet_ops]") {
   Tensor x = zeros({2, 5, 3});
   const std::string e = error_of([&] { shared_mlp(x, zeros({8, 4})); });

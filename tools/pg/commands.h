@@ -14,6 +14,10 @@ void register_metric(CLI::App& app);  // pg metric: Chamfer, Hausdorff, EMD, EM-
 void register_fps(CLI::App& app);  // pg fps: farthest point sampling of a cloud file
 void register_train(CLI::App& app);  // pg train pointnet: train the PointNet classifier
 void register_eval(CLI::App& app);  // pg eval pointnet: overall and per-class accuracy of a checkpoint
+// After register_train / register_eval (they add to those groups):
+void register_task_training(CLI::App& app);  // pg train pcae | pcrnet | samplenet | snet | progressive
+void register_sampling_eval(CLI::App& app);  // pg eval sampling: accuracy / NRE / MRE of a sampling method
+void register_sample(CLI::App& app);  // pg sample: random / FPS / learned sampling of a file or data set
 
 void register_render(CLI::App& app);  // pg render: a PNG picture of a cloud with a sample highlighted
 

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   pg::cli::register_fps(app);
   pg::cli::register_train(app);
   pg::cli::register_eval(app);
+  pg::cli::register_task_training(app);
+  pg::cli::register_sampling_eval(app);
+  pg::cli::register_sample(app);
   pg::cli::register_render(app);
   try {
     app.parse(argc, argv);
