@@ -15,6 +15,7 @@
 
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <set>
@@ -38,13 +39,17 @@
 namespace pg::cuda {
 
 namespace launch_detail {
-// True when PG_CUDA_SYNC=1 (read once).
+// -1: not read yet; else whether every launch is followed by a synchronisation.
+inline std::atomic<int> g_sync_after_launch{-1};
+// True when PG_CUDA_SYNC=1 (read at the first launch) or set_sync_after_launch(true).
 inline bool sync_after_launch() {
-  static const bool on = [] {
-    const char* v = std::getenv("PG_CUDA_SYNC");
-    return v != nullptr && v[0] == '1' && v[1] == '\0';
-  }();
-  return on;
+  int v = g_sync_after_launch.load(std::memory_order_relaxed);
+  if (v < 0) {
+    const char* e = std::getenv("PG_CUDA_SYNC");
+    v = e != nullptr && e[0] == '1' && e[1] == '\0';
+    g_sync_after_launch.store(v, std::memory_order_relaxed);
+  }
+  return v != 0;
 }
 
 // Throws naming the kernel when `err` is an error.
@@ -66,6 +71,9 @@ inline void after_launch(const char* name, cudaStream_t stream) {
   if (sync_after_launch()) check_launch(cudaStreamSynchronize(stream), name, "after (PG_CUDA_SYNC=1)");
 }
 }  // namespace launch_detail
+
+// Overrides PG_CUDA_SYNC for the process (tests).
+inline void set_sync_after_launch(bool on) { launch_detail::g_sync_after_launch.store(on ? 1 : 0); }
 
 template <class... P, class... A>
 void launch_kernel(const char* name, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
