@@ -73,6 +73,17 @@ void synchronize() {
   PG_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(t_stream)));
 }
 
+DeviceGuard::DeviceGuard(int index) {
+  const int cur = current_device();
+  if (cur != index) {
+    set_device(index);
+    prev_ = cur;
+  }
+}
+DeviceGuard::~DeviceGuard() {
+  if (prev_ >= 0) cudaSetDevice(prev_);  // no throw from a destructor; prev_ was valid
+}
+
 #else  // !PG_WITH_CUDA
 
 int device_count() { return 0; }
@@ -84,6 +95,8 @@ void set_current_stream(StreamHandle) {}
 void set_device(int) { throw_no_cuda("cuda::set_device"); }
 int current_device() { throw_no_cuda("cuda::current_device"); }
 void synchronize() { throw_no_cuda("cuda::synchronize"); }
+DeviceGuard::DeviceGuard(int) { throw_no_cuda("cuda::DeviceGuard"); }
+DeviceGuard::~DeviceGuard() {}
 
 #endif
 

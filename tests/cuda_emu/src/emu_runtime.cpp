@@ -19,6 +19,7 @@
 
 struct CUstream_st {
   int device = 0;
+  unsigned long long id = 0;
   bool live = false;
   bool held = false;
   std::vector<CUevent_st*> held_events;  // recorded while held: complete on release or sync
@@ -46,6 +47,7 @@ struct State {
   int sync_count[kDeviceCount] = {};
   std::vector<CUstream_st*> free_streams;  // destroyed streams: their handles are handed out again
   std::set<CUstream_st*> streams;
+  unsigned long long next_stream_id = 1;
   std::map<std::pair<const void*, int>, int> smem_attr;
   std::map<std::pair<const void*, int>, int> attr_sets;
 };
@@ -60,6 +62,8 @@ constexpr size_t kDefaultLimit = size_t(4) << 30;  // 4 GiB per emulated device
 size_t device_limit(State& s, int d) { return s.limit[d] ? s.limit[d] : kDefaultLimit; }
 
 thread_local int t_device = 0;
+thread_local cudaError_t t_error = cudaSuccess;
+thread_local std::string t_detail;
 cudaError_t g_pending[kDeviceCount] = {};
 std::string g_pending_detail[kDeviceCount];
 
@@ -75,8 +79,6 @@ cudaError_t take_pending(int device) {
   }
   return e;
 }
-thread_local cudaError_t t_error = cudaSuccess;
-thread_local std::string t_detail;
 
 // Fill byte of fresh allocations (PG_EMU_FILL=none keeps whatever malloc returns): 0xff makes
 // every float NaN and every integer -1, so a kernel that reads memory nobody wrote shows it.
@@ -419,6 +421,7 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
     s.streams.insert(st);
   }
   *st = CUstream_st{};
+  st->id = s.next_stream_id++;
   st->device = t_device;
   st->live = true;
   *stream = st;
@@ -453,6 +456,17 @@ cudaError_t cudaStreamQuery(cudaStream_t stream) {
   State& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
   return stream->held_events.empty() ? cudaSuccess : cudaErrorNotReady;
+}
+cudaError_t cudaStreamGetId(cudaStream_t stream, unsigned long long* id) {
+  if (stream == nullptr) {
+    *id = 0;
+    return cudaSuccess;
+  }
+  State& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.streams.count(stream) == 0 || !stream->live) return set_error(cudaErrorInvalidResourceHandle);
+  *id = stream->id;
+  return cudaSuccess;
 }
 cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned) { return cudaSuccess; }
 cudaError_t cudaEventCreate(cudaEvent_t* event) { return cudaEventCreateWithFlags(event, 0); }

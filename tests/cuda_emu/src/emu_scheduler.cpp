@@ -387,13 +387,13 @@ void prepare_block(Grid& g, Block& b, unsigned x, unsigned y, unsigned z) {
   }
 }
 
-void run_grid(const char* name, const void* kernel, dim3 grid, dim3 block, size_t dynamic_smem, bool cooperative,
-              const std::function<void()>& body, int dev, unsigned long long threads);
-
 long g_launches = 0;
 std::mutex g_launch_mu;
 
 }  // namespace
+
+void run_grid(const char* name, const void* kernel, dim3 grid, dim3 block, size_t dynamic_smem, bool cooperative,
+              const std::function<void()>& body, int dev, unsigned long long threads);
 
 const ThreadView& current_thread() { return t_thread->view; }
 const BlockState& current_block() { return t_block->state; }
