@@ -48,4 +48,6 @@ namespace pg_emu {
 cudaStream_t cublas_handle_stream(cublasHandle_t h);
 // Number of live cuBLAS handles.
 int cublas_live_handles();
+// Number of handles that ran GEMMs on more than one stream (their workspace is shared).
+int cublas_handles_used_on_several_streams();
 }  // namespace pg_emu

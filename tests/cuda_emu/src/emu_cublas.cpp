@@ -12,11 +12,14 @@
 struct cublasContext {
   int device = 0;
   cudaStream_t stream = nullptr;
+  unsigned long long used_stream_id = ~0ull;  // stream id of the first GEMM
+  bool shared = false;                        // GEMMs on more than one stream (workspace race)
 };
 
 namespace pg_emu {
 namespace {
 std::atomic<int> g_live{0};
+std::atomic<int> g_shared{0};
 
 CBLAS_TRANSPOSE tr(cublasOperation_t op) { return op == CUBLAS_OP_N ? CblasNoTrans : CblasTrans; }
 
@@ -32,12 +35,22 @@ cublasStatus_t check(cublasHandle_t h, std::initializer_list<const void*> ptrs) 
   for (const void* p : ptrs) {
     if (device_of_pointer(p) != dev) return CUBLAS_STATUS_INVALID_VALUE;
   }
+  // A handle's workspace serves one stream at a time: record handles used on several streams.
+  unsigned long long id = 0;
+  if (cudaStreamGetId(h->stream, &id) != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;
+  if (h->used_stream_id == ~0ull) {
+    h->used_stream_id = id;
+  } else if (h->used_stream_id != id && !h->shared) {
+    h->shared = true;
+    g_shared++;
+  }
   return CUBLAS_STATUS_SUCCESS;
 }
 }  // namespace
 
 cudaStream_t cublas_handle_stream(cublasHandle_t h) { return h->stream; }
 int cublas_live_handles() { return g_live.load(); }
+int cublas_handles_used_on_several_streams() { return g_shared.load(); }
 }  // namespace pg_emu
 
 using namespace pg_emu;

@@ -189,6 +189,14 @@ int func_attribute_set_count(const void* kernel, int device) {
   return it == s.attr_sets.end() ? 0 : it->second;
 }
 
+int max_func_attribute_set_count() {
+  State& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  int m = 0;
+  for (const auto& [key, n] : s.attr_sets) m = std::max(m, n);
+  return m;
+}
+
 void set_device_memory_limit(int device, size_t bytes) {
   State& s = state();
   std::lock_guard<std::mutex> lock(s.mu);

@@ -50,8 +50,10 @@ std::string take_error_detail();
 void* dynamic_shared();
 
 // ---- test hooks ----
-// Number of cudaFuncSetAttribute calls so far for (kernel, device).
+// Number of cudaFuncSetAttribute calls so far for (kernel, device), and the largest such
+// count over all (kernel, device) pairs.
 int func_attribute_set_count(const void* kernel, int device);
+int max_func_attribute_set_count();
 // Device memory limit per device in bytes (cudaMalloc fails with cudaErrorMemoryAllocation
 // beyond it); 0 restores the default.
 void set_device_memory_limit(int device, size_t bytes);
