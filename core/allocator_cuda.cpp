@@ -90,9 +90,8 @@ class CachingAllocator {
     if (prev != device) cudaSetDevice(prev);
     if (err != cudaSuccess) {
       cudaGetLastError();
-      PG_FAIL("cuda allocator: cannot allocate ", nbytes, " bytes on cuda:", device, " (",
-              cudaGetErrorString(err), "; allocated ", stats_.allocated, " B, reserved ",
-              stats_.reserved, " B)");
+      PG_FAIL("cuda allocator: cannot allocate ", nbytes, " bytes on cuda:", device, " (", cudaGetErrorString(err),
+              "; allocated ", stats_.allocated, " B, reserved ", stats_.reserved, " B)");
     }
     stats_.num_device_mallocs++;
     stats_.reserved += size;
@@ -240,18 +239,36 @@ CachingAllocator& instance() {
 void* caching_allocate(size_t nbytes, int device, StreamHandle stream) {
   return instance().allocate(nbytes, device, stream);
 }
-void caching_free(void* p) { instance().free(p); }
-void record_stream(void* p, StreamHandle stream) { instance().record_stream(p, stream); }
-AllocatorStats allocator_stats() { return instance().stats(); }
-void reset_peak_stats() { instance().reset_peak(); }
-void empty_cache() { instance().empty_cache(); }
+void caching_free(void* p) {
+  instance().free(p);
+}
+void record_stream(void* p, StreamHandle stream) {
+  instance().record_stream(p, stream);
+}
+AllocatorStats allocator_stats() {
+  return instance().stats();
+}
+void reset_peak_stats() {
+  instance().reset_peak();
+}
+void empty_cache() {
+  instance().empty_cache();
+}
 
 #else  // !PG_WITH_CUDA
 
-void* caching_allocate(size_t, int, StreamHandle) { throw_no_cuda("cuda::caching_allocate"); }
-void caching_free(void*) { throw_no_cuda("cuda::caching_free"); }
-void record_stream(void*, StreamHandle) { throw_no_cuda("cuda::record_stream"); }
-AllocatorStats allocator_stats() { return {}; }
+void* caching_allocate(size_t, int, StreamHandle) {
+  throw_no_cuda("cuda::caching_allocate");
+}
+void caching_free(void*) {
+  throw_no_cuda("cuda::caching_free");
+}
+void record_stream(void*, StreamHandle) {
+  throw_no_cuda("cuda::record_stream");
+}
+AllocatorStats allocator_stats() {
+  return {};
+}
 void reset_peak_stats() {}
 void empty_cache() {}
 

@@ -73,7 +73,8 @@ void copy_same_device(const Tensor& dst, const Tensor& src) {
       if (contiguous) {
         parallel_for<Backend>(n, CopyContiguousBody<TD, TS>{d, s});
       } else {
-        const auto ix = make_indexer<2>(dst.shape(), {dst.strides(), broadcast_strides(src, dst.shape(), "copy")}, "copy");
+        const auto ix =
+            make_indexer<2>(dst.shape(), {dst.strides(), broadcast_strides(src, dst.shape(), "copy")}, "copy");
         parallel_for<Backend>(n, CopyStridedBody<TD, TS>{d, s, ix});
       }
     });

@@ -26,7 +26,7 @@
 #include "core/cuda_check.h"
 
 #if PG_CUDA_EMULATE
-#include "cuda_emu/emu_launch.h"
+#include <cuda_emu/emu_launch.h>  // the emulator (tests/cuda_emu/include), EMULATE builds only
 #endif
 
 // A kernel's dynamic shared memory as an array of `type` (16-byte aligned).
@@ -73,7 +73,9 @@ inline void after_launch(const char* name, cudaStream_t stream) {
 }  // namespace launch_detail
 
 // Overrides PG_CUDA_SYNC for the process (tests).
-inline void set_sync_after_launch(bool on) { launch_detail::g_sync_after_launch.store(on ? 1 : 0); }
+inline void set_sync_after_launch(bool on) {
+  launch_detail::g_sync_after_launch.store(on ? 1 : 0);
+}
 
 template <class... P, class... A>
 void launch_kernel(const char* name, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,

@@ -1,10 +1,9 @@
 // Multi-device, stream and conversion guarantees of the CUDA backend (issue 9, defects 1-5).
 // They run wherever pg_cuda_tests runs; checks that need the emulator's instrumentation (held
 // streams, memory limits, call counters) run in the emulation build only.
-#include <catch2/catch.hpp>
-
 #include <cuda_runtime.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 
@@ -24,18 +23,19 @@ namespace {
 
 // Float values whose integer conversions differ between a plain x86 cast and CUDA's cvt.
 std::vector<double> awkward_values() {
-  return {NAN, INFINITY, -INFINITY, 1e10, -1e10, 3.7, -3.7, 2147483648.0, -2147483904.0, 300.0, -200.0, 255.5,
-          9.3e18, -9.3e18, 0.0};
+  return {NAN,           INFINITY, -INFINITY, 1e10,  -1e10,  3.7,     -3.7, 2147483648.0,
+          -2147483904.0, 300.0,    -200.0,    255.5, 9.3e18, -9.3e18, 0.0};
 }
 
 }  // namespace
 
 TEST_CASE("float to integer conversion saturates (NaN -> 0) identically on CPU and CUDA", "[parity][core][convert]") {
   const std::vector<double> v = awkward_values();
-  const std::vector<int32_t> want_i32 = {0,   INT32_MAX, INT32_MIN, INT32_MAX, INT32_MIN, 3,         -3,       INT32_MAX,
-                                         INT32_MIN, 300, -200, 255, INT32_MAX, INT32_MIN, 0};
-  const std::vector<int64_t> want_i64 = {0,         INT64_MAX, INT64_MIN, 10000000000, -10000000000, 3, -3, 2147483648,
-                                         -2147483904, 300,  -200,     255,         INT64_MAX,    INT64_MIN, 0};
+  const std::vector<int32_t> want_i32 = {0,   INT32_MAX, INT32_MIN, INT32_MAX, INT32_MIN, 3, -3, INT32_MAX, INT32_MIN,
+                                         300, -200,      255,       INT32_MAX, INT32_MIN, 0};
+  const std::vector<int64_t> want_i64 = {0,    INT64_MAX, INT64_MIN,  10000000000, -10000000000,
+                                         3,    -3,        2147483648, -2147483904, 300,
+                                         -200, 255,       INT64_MAX,  INT64_MIN,   0};
   const std::vector<uint8_t> want_u8 = {0, 255, 0, 255, 0, 3, 0, 255, 0, 255, 0, 255, 255, 0, 0};
   for (DType src : {DType::f32, DType::f64}) {
     INFO("source " << dtype_name(src));
@@ -107,7 +107,7 @@ TEST_CASE("record_stream defers reuse until the other stream is done", "[parity]
   cuda::caching_free(p);
   REQUIRE(cuda::allocator_stats().num_deferred_frees == deferred + 1);
   void* q = cuda::caching_allocate(77777, 0, nullptr);
-  REQUIRE(q != p);  // not reused while the side stream may still read it
+  REQUIRE(q != p);                   // not reused while the side stream may still read it
   pg_emu::hold_stream(side, false);  // its work completes
   void* r = cuda::caching_allocate(77777, 0, nullptr);
   REQUIRE(r == p);  // now it is

@@ -13,5 +13,7 @@ class grid_group {
     return 1ull * b.block_dim.x * b.block_dim.y * b.block_dim.z * b.grid_dim.x * b.grid_dim.y * b.grid_dim.z;
   }
 };
-inline grid_group this_grid() { return {}; }
+inline grid_group this_grid() {
+  return {};
+}
 }  // namespace cooperative_groups

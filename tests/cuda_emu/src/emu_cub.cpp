@@ -1,8 +1,7 @@
 // Emulated cub::DeviceRadixSort::SortPairs<uint64_t, int64_t>: a stable LSD sort on the host
 // over the requested key bits.
-#include <cub/device/device_radix_sort.cuh>
-
 #include <algorithm>
+#include <cub/device/device_radix_sort.cuh>
 #include <numeric>
 #include <vector>
 
@@ -27,8 +26,9 @@ cudaError_t radix_sort_pairs_u64_i64(void* temp, size_t& temp_bytes, const uint6
     return set_error(e.code, std::string("SortPairs: ") + e.what());
   }
   const int dev = current_device_index();
-  for (const void* p : {static_cast<const void*>(keys_in), static_cast<const void*>(keys_out),
-                        static_cast<const void*>(values_in), static_cast<const void*>(values_out), static_cast<const void*>(temp)}) {
+  for (const void* p :
+       {static_cast<const void*>(keys_in), static_cast<const void*>(keys_out), static_cast<const void*>(values_in),
+        static_cast<const void*>(values_out), static_cast<const void*>(temp)}) {
     if (device_of_pointer(p) != dev || sdev != dev) {
       return set_error(cudaErrorIllegalAddress, "SortPairs: a buffer or the stream is not on the current device");
     }

@@ -21,15 +21,17 @@ namespace {
 std::atomic<int> g_live{0};
 std::atomic<int> g_shared{0};
 
-CBLAS_TRANSPOSE tr(cublasOperation_t op) { return op == CUBLAS_OP_N ? CblasNoTrans : CblasTrans; }
+CBLAS_TRANSPOSE tr(cublasOperation_t op) {
+  return op == CUBLAS_OP_N ? CblasNoTrans : CblasTrans;
+}
 
 // Device checks shared by the GEMMs: handle on the current device, operands on it too.
 cublasStatus_t check(cublasHandle_t h, std::initializer_list<const void*> ptrs) {
   if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
   const int dev = current_device_index();
   if (h->device != dev) {
-    set_error(cudaErrorInvalidResourceHandle, "cuBLAS handle of device " + std::to_string(h->device) +
-                                                  " used on device " + std::to_string(dev));
+    set_error(cudaErrorInvalidResourceHandle,
+              "cuBLAS handle of device " + std::to_string(h->device) + " used on device " + std::to_string(dev));
     return CUBLAS_STATUS_EXECUTION_FAILED;
   }
   for (const void* p : ptrs) {
@@ -48,9 +50,15 @@ cublasStatus_t check(cublasHandle_t h, std::initializer_list<const void*> ptrs) 
 }
 }  // namespace
 
-cudaStream_t cublas_handle_stream(cublasHandle_t h) { return h->stream; }
-int cublas_live_handles() { return g_live.load(); }
-int cublas_handles_used_on_several_streams() { return g_shared.load(); }
+cudaStream_t cublas_handle_stream(cublasHandle_t h) {
+  return h->stream;
+}
+int cublas_live_handles() {
+  return g_live.load();
+}
+int cublas_handles_used_on_several_streams() {
+  return g_shared.load();
+}
 }  // namespace pg_emu
 
 using namespace pg_emu;
@@ -75,25 +83,39 @@ cublasStatus_t cublasGetStream(cublasHandle_t handle, cudaStream_t* stream) {
   *stream = handle->stream;
   return CUBLAS_STATUS_SUCCESS;
 }
-cublasStatus_t cublasSetMathMode(cublasHandle_t, cublasMath_t) { return CUBLAS_STATUS_SUCCESS; }
-cublasStatus_t cublasSetWorkspace(cublasHandle_t, void*, size_t) { return CUBLAS_STATUS_SUCCESS; }
+cublasStatus_t cublasSetMathMode(cublasHandle_t, cublasMath_t) {
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetWorkspace(cublasHandle_t, void*, size_t) {
+  return CUBLAS_STATUS_SUCCESS;
+}
 const char* cublasGetStatusName(cublasStatus_t s) {
   switch (s) {
-    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
-    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
-    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
-    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
-    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_SUCCESS:
+      return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED:
+      return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED:
+      return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE:
+      return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_EXECUTION_FAILED:
+      return "CUBLAS_STATUS_EXECUTION_FAILED";
   }
   return "CUBLAS_STATUS_UNKNOWN";
 }
 const char* cublasGetStatusString(cublasStatus_t s) {
   switch (s) {
-    case CUBLAS_STATUS_SUCCESS: return "success";
-    case CUBLAS_STATUS_NOT_INITIALIZED: return "the library was not initialized";
-    case CUBLAS_STATUS_ALLOC_FAILED: return "the resource allocation failed";
-    case CUBLAS_STATUS_INVALID_VALUE: return "an invalid value was used as an argument";
-    case CUBLAS_STATUS_EXECUTION_FAILED: return "the GPU program failed to execute";
+    case CUBLAS_STATUS_SUCCESS:
+      return "success";
+    case CUBLAS_STATUS_NOT_INITIALIZED:
+      return "the library was not initialized";
+    case CUBLAS_STATUS_ALLOC_FAILED:
+      return "the resource allocation failed";
+    case CUBLAS_STATUS_INVALID_VALUE:
+      return "an invalid value was used as an argument";
+    case CUBLAS_STATUS_EXECUTION_FAILED:
+      return "the GPU program failed to execute";
   }
   return "unknown";
 }
@@ -106,8 +128,8 @@ cublasStatus_t cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperati
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasDgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                           const double* alpha, const double* a, int lda, const double* b, int ldb,
-                           const double* beta, double* c, int ldc) {
+                           const double* alpha, const double* a, int lda, const double* b, int ldb, const double* beta,
+                           double* c, int ldc) {
   if (auto st = check(h, {a, b, c})) return st;
   cblas_dgemm(CblasColMajor, tr(ta), tr(tb), m, n, k, *alpha, a, lda, b, ldb, *beta, c, ldc);
   return CUBLAS_STATUS_SUCCESS;

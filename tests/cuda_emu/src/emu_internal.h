@@ -9,11 +9,11 @@
 namespace pg_emu {
 
 constexpr int kDeviceCount = 2;
-constexpr int kSmCount = 4;                  // small, so grid-stride grids stay small
+constexpr int kSmCount = 4;  // small, so grid-stride grids stay small
 constexpr int kMaxThreadsPerBlock = 1024;
 constexpr int kMaxThreadsPerSm = 2048;
-constexpr int kDefaultSmem = 48 * 1024;      // without cudaFuncAttributeMaxDynamicSharedMemorySize
-constexpr int kOptinSmem = 227 * 1024;       // H100/H200 opt-in limit
+constexpr int kDefaultSmem = 48 * 1024;  // without cudaFuncAttributeMaxDynamicSharedMemorySize
+constexpr int kOptinSmem = 227 * 1024;   // H100/H200 opt-in limit
 
 // A problem the emulator detected (launch configuration, divergence, ...); becomes a CUDA
 // error with this text as detail.

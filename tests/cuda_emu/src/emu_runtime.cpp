@@ -59,7 +59,9 @@ State& state() {
 
 constexpr size_t kDefaultLimit = size_t(4) << 30;  // 4 GiB per emulated device
 
-size_t device_limit(State& s, int d) { return s.limit[d] ? s.limit[d] : kDefaultLimit; }
+size_t device_limit(State& s, int d) {
+  return s.limit[d] ? s.limit[d] : kDefaultLimit;
+}
 
 thread_local int t_device = 0;
 thread_local cudaError_t t_error = cudaSuccess;
@@ -91,7 +93,9 @@ int fill_byte() {
   return b;
 }
 
-bool valid_device(int d) { return d >= 0 && d < kDeviceCount; }
+bool valid_device(int d) {
+  return d >= 0 && d < kDeviceCount;
+}
 
 // The allocation containing p (one-past-the-end included), or nullptr.
 const std::pair<const uintptr_t, Alloc>* find_alloc(State& s, const void* p) {
@@ -125,7 +129,9 @@ std::string take_error_detail() {
   return d;
 }
 
-int current_device_index() { return t_device; }
+int current_device_index() {
+  return t_device;
+}
 
 void set_pending_error(int device, cudaError_t err, const std::string& detail) {
   State& s = state();
@@ -140,7 +146,8 @@ int stream_device(cudaStream_t s) {
   if (s == nullptr) return t_device;
   State& st = state();
   std::lock_guard<std::mutex> lock(st.mu);
-  if (st.streams.count(s) == 0 || !s->live) throw EmuError(cudaErrorInvalidResourceHandle, "unknown or destroyed stream");
+  if (st.streams.count(s) == 0 || !s->live)
+    throw EmuError(cudaErrorInvalidResourceHandle, "unknown or destroyed stream");
   return s->device;
 }
 
@@ -232,42 +239,72 @@ using namespace pg_emu;
 // ---- errors ----
 const char* cudaGetErrorName(cudaError_t err) {
   switch (err) {
-    case cudaSuccess: return "cudaSuccess";
-    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
-    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
-    case cudaErrorInitializationError: return "cudaErrorInitializationError";
-    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
-    case cudaErrorInvalidDevicePointer: return "cudaErrorInvalidDevicePointer";
-    case cudaErrorInvalidMemcpyDirection: return "cudaErrorInvalidMemcpyDirection";
-    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
-    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
-    case cudaErrorNotReady: return "cudaErrorNotReady";
-    case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
-    case cudaErrorLaunchOutOfResources: return "cudaErrorLaunchOutOfResources";
-    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
-    case cudaErrorCooperativeLaunchTooLarge: return "cudaErrorCooperativeLaunchTooLarge";
-    case cudaErrorAssert: return "cudaErrorAssert";
+    case cudaSuccess:
+      return "cudaSuccess";
+    case cudaErrorInvalidValue:
+      return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation:
+      return "cudaErrorMemoryAllocation";
+    case cudaErrorInitializationError:
+      return "cudaErrorInitializationError";
+    case cudaErrorInvalidConfiguration:
+      return "cudaErrorInvalidConfiguration";
+    case cudaErrorInvalidDevicePointer:
+      return "cudaErrorInvalidDevicePointer";
+    case cudaErrorInvalidMemcpyDirection:
+      return "cudaErrorInvalidMemcpyDirection";
+    case cudaErrorInvalidDevice:
+      return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle:
+      return "cudaErrorInvalidResourceHandle";
+    case cudaErrorNotReady:
+      return "cudaErrorNotReady";
+    case cudaErrorIllegalAddress:
+      return "cudaErrorIllegalAddress";
+    case cudaErrorLaunchOutOfResources:
+      return "cudaErrorLaunchOutOfResources";
+    case cudaErrorLaunchFailure:
+      return "cudaErrorLaunchFailure";
+    case cudaErrorCooperativeLaunchTooLarge:
+      return "cudaErrorCooperativeLaunchTooLarge";
+    case cudaErrorAssert:
+      return "cudaErrorAssert";
   }
   return "cudaErrorUnknown";
 }
 
 const char* cudaGetErrorString(cudaError_t err) {
   switch (err) {
-    case cudaSuccess: return "no error";
-    case cudaErrorInvalidValue: return "invalid argument";
-    case cudaErrorMemoryAllocation: return "out of memory";
-    case cudaErrorInitializationError: return "initialization error";
-    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
-    case cudaErrorInvalidDevicePointer: return "invalid device pointer";
-    case cudaErrorInvalidMemcpyDirection: return "invalid copy direction for memcpy";
-    case cudaErrorInvalidDevice: return "invalid device ordinal";
-    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
-    case cudaErrorNotReady: return "device not ready";
-    case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
-    case cudaErrorLaunchOutOfResources: return "too many resources requested for launch";
-    case cudaErrorLaunchFailure: return "unspecified launch failure";
-    case cudaErrorCooperativeLaunchTooLarge: return "too many blocks in cooperative launch";
-    case cudaErrorAssert: return "device-side assert triggered";
+    case cudaSuccess:
+      return "no error";
+    case cudaErrorInvalidValue:
+      return "invalid argument";
+    case cudaErrorMemoryAllocation:
+      return "out of memory";
+    case cudaErrorInitializationError:
+      return "initialization error";
+    case cudaErrorInvalidConfiguration:
+      return "invalid configuration argument";
+    case cudaErrorInvalidDevicePointer:
+      return "invalid device pointer";
+    case cudaErrorInvalidMemcpyDirection:
+      return "invalid copy direction for memcpy";
+    case cudaErrorInvalidDevice:
+      return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle:
+      return "invalid resource handle";
+    case cudaErrorNotReady:
+      return "device not ready";
+    case cudaErrorIllegalAddress:
+      return "an illegal memory access was encountered";
+    case cudaErrorLaunchOutOfResources:
+      return "too many resources requested for launch";
+    case cudaErrorLaunchFailure:
+      return "unspecified launch failure";
+    case cudaErrorCooperativeLaunchTooLarge:
+      return "too many blocks in cooperative launch";
+    case cudaErrorAssert:
+      return "device-side assert triggered";
   }
   return "unknown error";
 }
@@ -277,7 +314,9 @@ cudaError_t cudaGetLastError() {
   t_error = cudaSuccess;
   return e;
 }
-cudaError_t cudaPeekAtLastError() { return t_error; }
+cudaError_t cudaPeekAtLastError() {
+  return t_error;
+}
 
 // ---- devices ----
 cudaError_t cudaGetDeviceCount(int* count) {
@@ -296,20 +335,47 @@ cudaError_t cudaGetDevice(int* device) {
 cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
   if (!valid_device(device)) return set_error(cudaErrorInvalidDevice);
   switch (attr) {
-    case cudaDevAttrMaxThreadsPerBlock: *value = kMaxThreadsPerBlock; break;
-    case cudaDevAttrMaxBlockDimX: *value = 1024; break;
-    case cudaDevAttrMaxGridDimX: *value = 2147483647; break;
-    case cudaDevAttrMaxGridDimY: *value = 65535; break;
-    case cudaDevAttrMaxGridDimZ: *value = 65535; break;
-    case cudaDevAttrMaxSharedMemoryPerBlock: *value = kDefaultSmem; break;
-    case cudaDevAttrWarpSize: *value = 32; break;
-    case cudaDevAttrMultiProcessorCount: *value = kSmCount; break;
-    case cudaDevAttrMaxThreadsPerMultiProcessor: *value = kMaxThreadsPerSm; break;
-    case cudaDevAttrComputeCapabilityMajor: *value = 9; break;
-    case cudaDevAttrComputeCapabilityMinor: *value = 0; break;
-    case cudaDevAttrCooperativeLaunch: *value = 1; break;
-    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *value = kOptinSmem; break;
-    default: return set_error(cudaErrorInvalidValue, "cudaDeviceGetAttribute: attribute not emulated");
+    case cudaDevAttrMaxThreadsPerBlock:
+      *value = kMaxThreadsPerBlock;
+      break;
+    case cudaDevAttrMaxBlockDimX:
+      *value = 1024;
+      break;
+    case cudaDevAttrMaxGridDimX:
+      *value = 2147483647;
+      break;
+    case cudaDevAttrMaxGridDimY:
+      *value = 65535;
+      break;
+    case cudaDevAttrMaxGridDimZ:
+      *value = 65535;
+      break;
+    case cudaDevAttrMaxSharedMemoryPerBlock:
+      *value = kDefaultSmem;
+      break;
+    case cudaDevAttrWarpSize:
+      *value = 32;
+      break;
+    case cudaDevAttrMultiProcessorCount:
+      *value = kSmCount;
+      break;
+    case cudaDevAttrMaxThreadsPerMultiProcessor:
+      *value = kMaxThreadsPerSm;
+      break;
+    case cudaDevAttrComputeCapabilityMajor:
+      *value = 9;
+      break;
+    case cudaDevAttrComputeCapabilityMinor:
+      *value = 0;
+      break;
+    case cudaDevAttrCooperativeLaunch:
+      *value = 1;
+      break;
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin:
+      *value = kOptinSmem;
+      break;
+    default:
+      return set_error(cudaErrorInvalidValue, "cudaDeviceGetAttribute: attribute not emulated");
   }
   return cudaSuccess;
 }
@@ -357,7 +423,8 @@ cudaError_t cudaFree(void* ptr) {
   State& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
   auto it = s.allocs.find(reinterpret_cast<uintptr_t>(ptr));
-  if (it == s.allocs.end()) return set_error(cudaErrorInvalidDevicePointer, "cudaFree of a pointer cudaMalloc did not return");
+  if (it == s.allocs.end())
+    return set_error(cudaErrorInvalidDevicePointer, "cudaFree of a pointer cudaMalloc did not return");
   s.in_use[it->second.device] -= it->second.size;
   s.allocs.erase(it);
   std::free(ptr);
@@ -396,18 +463,28 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpy
   if (count == 0) return cudaSuccess;
   bool dst_dev = false, src_dev = false;
   switch (kind) {
-    case cudaMemcpyHostToHost: break;
-    case cudaMemcpyHostToDevice: dst_dev = true; break;
-    case cudaMemcpyDeviceToHost: src_dev = true; break;
-    case cudaMemcpyDeviceToDevice: dst_dev = src_dev = true; break;
-    default: return set_error(cudaErrorInvalidMemcpyDirection);
+    case cudaMemcpyHostToHost:
+      break;
+    case cudaMemcpyHostToDevice:
+      dst_dev = true;
+      break;
+    case cudaMemcpyDeviceToHost:
+      src_dev = true;
+      break;
+    case cudaMemcpyDeviceToDevice:
+      dst_dev = src_dev = true;
+      break;
+    default:
+      return set_error(cudaErrorInvalidMemcpyDirection);
   }
   if (cudaError_t e = check_range(dst, count, dst_dev, "cudaMemcpy destination")) return e;
   if (cudaError_t e = check_range(src, count, src_dev, "cudaMemcpy source")) return e;
   std::memmove(dst, src, count);
   return cudaSuccess;
 }
-cudaError_t cudaMemset(void* ptr, int value, size_t count) { return cudaMemsetAsync(ptr, value, count, nullptr); }
+cudaError_t cudaMemset(void* ptr, int value, size_t count) {
+  return cudaMemsetAsync(ptr, value, count, nullptr);
+}
 cudaError_t cudaMemsetAsync(void* ptr, int value, size_t count, cudaStream_t stream) {
   if (count == 0) return cudaSuccess;
   if (cudaError_t e = check_range(ptr, count, true, "cudaMemset")) return e;
@@ -416,7 +493,9 @@ cudaError_t cudaMemsetAsync(void* ptr, int value, size_t count, cudaStream_t str
 }
 
 // ---- streams and events ----
-cudaError_t cudaStreamCreate(cudaStream_t* stream) { return cudaStreamCreateWithFlags(stream, 0); }
+cudaError_t cudaStreamCreate(cudaStream_t* stream) {
+  return cudaStreamCreateWithFlags(stream, 0);
+}
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
   State& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
@@ -438,7 +517,8 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   State& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
-  if (stream == nullptr || s.streams.count(stream) == 0 || !stream->live) return set_error(cudaErrorInvalidResourceHandle);
+  if (stream == nullptr || s.streams.count(stream) == 0 || !stream->live)
+    return set_error(cudaErrorInvalidResourceHandle);
   complete_held(stream);
   stream->live = false;
   s.free_streams.push_back(stream);
@@ -476,8 +556,12 @@ cudaError_t cudaStreamGetId(cudaStream_t stream, unsigned long long* id) {
   *id = stream->id;
   return cudaSuccess;
 }
-cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned) { return cudaSuccess; }
-cudaError_t cudaEventCreate(cudaEvent_t* event) { return cudaEventCreateWithFlags(event, 0); }
+cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned) {
+  return cudaSuccess;
+}
+cudaError_t cudaEventCreate(cudaEvent_t* event) {
+  return cudaEventCreateWithFlags(event, 0);
+}
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
   *event = new CUevent_st();
   (*event)->device = t_device;
@@ -499,7 +583,8 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   } catch (const EmuError& e) {
     return set_error(e.code, std::string("cudaEventRecord: ") + e.what());
   }
-  if (dev != event->device) return set_error(cudaErrorInvalidResourceHandle, "cudaEventRecord: event and stream on different devices");
+  if (dev != event->device)
+    return set_error(cudaErrorInvalidResourceHandle, "cudaEventRecord: event and stream on different devices");
   State& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
   event->stream = stream;

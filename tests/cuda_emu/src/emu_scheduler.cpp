@@ -132,24 +132,37 @@ thread_local Grid* t_grid = nullptr;
 
 const char* warp_op_name(WarpOp op) {
   switch (op) {
-    case WarpOp::Sync: return "__syncwarp";
-    case WarpOp::ShflIdx: return "__shfl_sync";
-    case WarpOp::ShflUp: return "__shfl_up_sync";
-    case WarpOp::ShflDown: return "__shfl_down_sync";
-    case WarpOp::ShflXor: return "__shfl_xor_sync";
-    case WarpOp::Ballot: return "__ballot_sync";
-    case WarpOp::Any: return "__any_sync";
-    case WarpOp::All: return "__all_sync";
+    case WarpOp::Sync:
+      return "__syncwarp";
+    case WarpOp::ShflIdx:
+      return "__shfl_sync";
+    case WarpOp::ShflUp:
+      return "__shfl_up_sync";
+    case WarpOp::ShflDown:
+      return "__shfl_down_sync";
+    case WarpOp::ShflXor:
+      return "__shfl_xor_sync";
+    case WarpOp::Ballot:
+      return "__ballot_sync";
+    case WarpOp::Any:
+      return "__any_sync";
+    case WarpOp::All:
+      return "__all_sync";
   }
   return "?";
 }
 const char* barrier_name(BarrierOp op) {
   switch (op) {
-    case BarrierOp::Sync: return "__syncthreads";
-    case BarrierOp::And: return "__syncthreads_and";
-    case BarrierOp::Or: return "__syncthreads_or";
-    case BarrierOp::Count: return "__syncthreads_count";
-    case BarrierOp::Grid: return "grid.sync";
+    case BarrierOp::Sync:
+      return "__syncthreads";
+    case BarrierOp::And:
+      return "__syncthreads_and";
+    case BarrierOp::Or:
+      return "__syncthreads_or";
+    case BarrierOp::Count:
+      return "__syncthreads_count";
+    case BarrierOp::Grid:
+      return "grid.sync";
   }
   return "?";
 }
@@ -163,14 +176,17 @@ std::string where(const Grid& g, const Block& b) {
 
 std::string state_text(const Thread& t) {
   switch (t.st) {
-    case St::Done: return "has exited";
-    case St::Barrier: return std::string("waits at ") + barrier_name(t.bop);
+    case St::Done:
+      return "has exited";
+    case St::Barrier:
+      return std::string("waits at ") + barrier_name(t.bop);
     case St::Warp: {
       std::ostringstream os;
       os << "waits in " << warp_op_name(t.wop) << " with mask 0x" << std::hex << t.mask;
       return os.str();
     }
-    case St::Runnable: return "is runnable";
+    case St::Runnable:
+      return "is runnable";
   }
   return "?";
 }
@@ -194,12 +210,11 @@ bool resolve_warps(Grid& g, Block& b, std::string* blocked) {
       if (t.st != St::Warp) continue;
       const unsigned m = t.mask;
       std::ostringstream who;
-      who << where(g, b) << ": warp " << base / 32 << " lane " << l << " (thread " << base + l << ") "
-          << state_text(t);
+      who << where(g, b) << ": warp " << base / 32 << " lane " << l << " (thread " << base + l << ") " << state_text(t);
       if (((m >> l) & 1u) == 0) throw EmuError(cudaErrorLaunchFailure, who.str() + " that excludes its own lane");
       if (lanes < 32 && (m >> lanes) != 0) {
-        throw EmuError(cudaErrorLaunchFailure, who.str() + " naming lanes that do not exist (the block has " +
-                                                   std::to_string(n) + " threads)");
+        throw EmuError(cudaErrorLaunchFailure,
+                       who.str() + " naming lanes that do not exist (the block has " + std::to_string(n) + " threads)");
       }
       bool complete = true;
       for (int j = 0; j < lanes && complete; ++j) {
@@ -220,10 +235,18 @@ bool resolve_warps(Grid& g, Block& b, std::string* blocked) {
         if (((m >> j) & 1u) == 0) continue;
         Thread& u = b.threads[base + j];
         switch (u.wop) {
-          case WarpOp::Sync: u.wres = 0; break;
-          case WarpOp::Ballot: u.wres = ballot; break;
-          case WarpOp::Any: u.wres = ballot != 0; break;
-          case WarpOp::All: u.wres = ballot == (m & (lanes == 32 ? 0xffffffffull : ((1ull << lanes) - 1))); break;
+          case WarpOp::Sync:
+            u.wres = 0;
+            break;
+          case WarpOp::Ballot:
+            u.wres = ballot;
+            break;
+          case WarpOp::Any:
+            u.wres = ballot != 0;
+            break;
+          case WarpOp::All:
+            u.wres = ballot == (m & (lanes == 32 ? 0xffffffffull : ((1ull << lanes) - 1)));
+            break;
           default: {
             // PTX shfl.sync: c = ((32 - width) << 8) | clamp, clamp = 0 for up, 0x1f otherwise.
             const int w = u.width;
@@ -239,17 +262,29 @@ bool resolve_warps(Grid& g, Block& b, std::string* blocked) {
             int src = j;
             bool ok = false;
             switch (u.wop) {
-              case WarpOp::ShflUp: src = j - bval; ok = src >= max_lane; break;
-              case WarpOp::ShflDown: src = j + bval; ok = src <= max_lane; break;
-              case WarpOp::ShflXor: src = j ^ bval; ok = src <= max_lane; break;
-              default: src = min_lane | (bval & ~segmask); ok = src <= max_lane; break;
+              case WarpOp::ShflUp:
+                src = j - bval;
+                ok = src >= max_lane;
+                break;
+              case WarpOp::ShflDown:
+                src = j + bval;
+                ok = src <= max_lane;
+                break;
+              case WarpOp::ShflXor:
+                src = j ^ bval;
+                ok = src <= max_lane;
+                break;
+              default:
+                src = min_lane | (bval & ~segmask);
+                ok = src <= max_lane;
+                break;
             }
             if (!ok) src = j;  // out of range: the lane keeps its own value
             if (src >= lanes || ((m >> src) & 1u) == 0) {
-              throw EmuError(cudaErrorLaunchFailure,
-                             where(g, b) + ": warp " + std::to_string(base / 32) + " lane " + std::to_string(j) +
-                                 " reads lane " + std::to_string(src) + " in " + warp_op_name(u.wop) +
-                                 ", which is not in the mask (undefined value)");
+              throw EmuError(cudaErrorLaunchFailure, where(g, b) + ": warp " + std::to_string(base / 32) + " lane " +
+                                                         std::to_string(j) + " reads lane " + std::to_string(src) +
+                                                         " in " + warp_op_name(u.wop) +
+                                                         ", which is not in the mask (undefined value)");
             }
             u.wres = b.threads[base + src].val;
           }
@@ -340,11 +375,11 @@ void run_block(Grid& g, Block& b) {
       if (t.st == St::Done && exited == nullptr) exited = &t;
     }
     if (exited != nullptr) {
-      throw EmuError(cudaErrorLaunchFailure,
-                     "barrier divergence: " + where(g, b) + ": " + std::to_string(at_barrier) + " thread(s) wait at " +
-                         barrier_name(first->bop) + " (e.g. thread " + std::to_string(first->view.linear) + "), but " +
-                         std::to_string(done) + " have exited without reaching it (e.g. thread " +
-                         std::to_string(exited->view.linear) + ")");
+      throw EmuError(cudaErrorLaunchFailure, "barrier divergence: " + where(g, b) + ": " + std::to_string(at_barrier) +
+                                                 " thread(s) wait at " + barrier_name(first->bop) + " (e.g. thread " +
+                                                 std::to_string(first->view.linear) + "), but " + std::to_string(done) +
+                                                 " have exited without reaching it (e.g. thread " +
+                                                 std::to_string(exited->view.linear) + ")");
     }
     for (const Thread& t : b.threads) {
       if ((t.bop == BarrierOp::Grid) != (first->bop == BarrierOp::Grid)) {
@@ -395,10 +430,16 @@ std::mutex g_launch_mu;
 void run_grid(const char* name, const void* kernel, dim3 grid, dim3 block, size_t dynamic_smem, bool cooperative,
               const std::function<void()>& body, int dev, unsigned long long threads);
 
-const ThreadView& current_thread() { return t_thread->view; }
-const BlockState& current_block() { return t_block->state; }
+const ThreadView& current_thread() {
+  return t_thread->view;
+}
+const BlockState& current_block() {
+  return t_block->state;
+}
 
-void* dynamic_shared() { return t_block->dyn_ptr; }
+void* dynamic_shared() {
+  return t_block->dyn_ptr;
+}
 
 uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t value, int lane_arg, int width) {
   Thread* t = t_thread;
@@ -456,10 +497,10 @@ void launch(const char* name, const void* kernel, dim3 grid, dim3 block, size_t 
                                                         ") is empty or has more than 1024 threads");
     }
     if (dynamic_smem > static_cast<size_t>(func_max_dynamic_smem(kernel, dev))) {
-      throw EmuError(cudaErrorInvalidValue,
-                     k + ": " + std::to_string(dynamic_smem) + " B of dynamic shared memory, but the kernel's limit is " +
-                         std::to_string(func_max_dynamic_smem(kernel, dev)) +
-                         " B (raise it with cudaFuncAttributeMaxDynamicSharedMemorySize)");
+      throw EmuError(cudaErrorInvalidValue, k + ": " + std::to_string(dynamic_smem) +
+                                                " B of dynamic shared memory, but the kernel's limit is " +
+                                                std::to_string(func_max_dynamic_smem(kernel, dev)) +
+                                                " B (raise it with cudaFuncAttributeMaxDynamicSharedMemorySize)");
     }
     for (const PointerArg& p : pointers) {
       const int pd = device_of_pointer(p.ptr);
@@ -513,9 +554,9 @@ void run_grid(const char* name, const void* kernel, dim3 grid, dim3 block, size_
       int per_sm = 0;
       pg_emu_occupancy(&per_sm, kernel, static_cast<int>(threads), dynamic_smem);
       if (nblocks > static_cast<unsigned long long>(per_sm) * kSmCount) {
-        throw EmuError(cudaErrorCooperativeLaunchTooLarge,
-                       k + ": cooperative grid of " + std::to_string(nblocks) + " blocks, but only " +
-                           std::to_string(per_sm * kSmCount) + " can be resident");
+        throw EmuError(cudaErrorCooperativeLaunchTooLarge, k + ": cooperative grid of " + std::to_string(nblocks) +
+                                                               " blocks, but only " +
+                                                               std::to_string(per_sm * kSmCount) + " can be resident");
       }
       g.nblocks = static_cast<int>(nblocks);
       std::vector<Block> blocks(nblocks);

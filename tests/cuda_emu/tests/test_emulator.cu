@@ -1,10 +1,9 @@
 // Unit tests of the CUDA emulator itself (tests/cuda_emu): barriers, shuffles with their
 // out-of-range lanes, votes, divergence and missing-lane detection, launch limits, devices,
 // cooperative grid sync and the thread orders of the race mode.
-#include <catch2/catch.hpp>
-
 #include <cooperative_groups.h>
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
@@ -64,12 +63,12 @@ __global__ void rotate_no_barrier_kernel(int* out) {
 __global__ void shuffle_kernel(int* out) {
   const int lane = threadIdx.x & 31, v = 100 + threadIdx.x;
   int* o = out + threadIdx.x * 8;
-  o[0] = __shfl_down_sync(0xffffffffu, v, 5);       // lanes 27..31 keep their own value
-  o[1] = __shfl_up_sync(0xffffffffu, v, 3);         // lanes 0..2 keep their own value
+  o[0] = __shfl_down_sync(0xffffffffu, v, 5);  // lanes 27..31 keep their own value
+  o[1] = __shfl_up_sync(0xffffffffu, v, 3);    // lanes 0..2 keep their own value
   o[2] = __shfl_xor_sync(0xffffffffu, v, 1);
-  o[3] = __shfl_sync(0xffffffffu, v, 35);           // srcLane 35 -> lane 3
-  o[4] = __shfl_sync(0xffffffffu, v, 3, 8);         // lane 3 of each 8-lane segment
-  o[5] = __shfl_down_sync(0xffffffffu, v, 2, 8);    // segment-local: the last 2 of each 8 keep theirs
+  o[3] = __shfl_sync(0xffffffffu, v, 35);         // srcLane 35 -> lane 3
+  o[4] = __shfl_sync(0xffffffffu, v, 3, 8);       // lane 3 of each 8-lane segment
+  o[5] = __shfl_down_sync(0xffffffffu, v, 2, 8);  // segment-local: the last 2 of each 8 keep theirs
   o[6] = static_cast<int>(__ballot_sync(0xffffffffu, lane % 3 == 0));
   o[7] = __all_sync(0xffffffffu, lane < 32) * 2 + __any_sync(0xffffffffu, lane == 7);
 }
@@ -294,7 +293,8 @@ TEST_CASE("emulator: PG_CUDA_SYNC=1 reports an execution fault at its launch", "
   Buf out(64);
   // Without the switch the fault surfaces at the next synchronisation...
   pg::cuda::set_sync_after_launch(false);
-  REQUIRE_NOTHROW(pg::cuda::launch_kernel("divergent_barrier_kernel", divergent_barrier_kernel, 1, 64, 0, nullptr, out.p));
+  REQUIRE_NOTHROW(
+      pg::cuda::launch_kernel("divergent_barrier_kernel", divergent_barrier_kernel, 1, 64, 0, nullptr, out.p));
   REQUIRE(cudaDeviceSynchronize() == cudaErrorLaunchFailure);
   pg_emu::take_error_detail();
   // ...with it, at the launch, naming the kernel.

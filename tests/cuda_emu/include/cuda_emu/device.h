@@ -76,10 +76,18 @@ T from_bits(uint64_t b) {
 constexpr int warpSize = 32;
 
 // ---- barriers ----
-inline void __syncthreads() { ::pg_emu::block_barrier(::pg_emu::BarrierOp::Sync, 0); }
-inline int __syncthreads_and(int p) { return ::pg_emu::block_barrier(::pg_emu::BarrierOp::And, p); }
-inline int __syncthreads_or(int p) { return ::pg_emu::block_barrier(::pg_emu::BarrierOp::Or, p); }
-inline int __syncthreads_count(int p) { return ::pg_emu::block_barrier(::pg_emu::BarrierOp::Count, p); }
+inline void __syncthreads() {
+  ::pg_emu::block_barrier(::pg_emu::BarrierOp::Sync, 0);
+}
+inline int __syncthreads_and(int p) {
+  return ::pg_emu::block_barrier(::pg_emu::BarrierOp::And, p);
+}
+inline int __syncthreads_or(int p) {
+  return ::pg_emu::block_barrier(::pg_emu::BarrierOp::Or, p);
+}
+inline int __syncthreads_count(int p) {
+  return ::pg_emu::block_barrier(::pg_emu::BarrierOp::Count, p);
+}
 inline void __syncwarp(unsigned mask = 0xffffffffu) {
   ::pg_emu::warp_exchange(::pg_emu::WarpOp::Sync, mask, 0, 0, 32);
 }
@@ -90,7 +98,8 @@ inline void __threadfence_block() {}
 // ---- warp shuffles, votes ----
 template <class T>
 T __shfl_sync(unsigned mask, T v, int src, int width = 32) {
-  return ::pg_emu::from_bits<T>(::pg_emu::warp_exchange(::pg_emu::WarpOp::ShflIdx, mask, ::pg_emu::to_bits(v), src, width));
+  return ::pg_emu::from_bits<T>(
+      ::pg_emu::warp_exchange(::pg_emu::WarpOp::ShflIdx, mask, ::pg_emu::to_bits(v), src, width));
 }
 template <class T>
 T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {
@@ -99,8 +108,8 @@ T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {
 }
 template <class T>
 T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) {
-  return ::pg_emu::from_bits<T>(::pg_emu::warp_exchange(::pg_emu::WarpOp::ShflDown, mask, ::pg_emu::to_bits(v),
-                                                        static_cast<int>(delta), width));
+  return ::pg_emu::from_bits<T>(
+      ::pg_emu::warp_exchange(::pg_emu::WarpOp::ShflDown, mask, ::pg_emu::to_bits(v), static_cast<int>(delta), width));
 }
 template <class T>
 T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
@@ -180,23 +189,43 @@ T __ldg(const T* p) {
 }
 
 // ---- bit and conversion intrinsics ----
-inline int __popc(unsigned v) { return __builtin_popcount(v); }
-inline int __popcll(unsigned long long v) { return __builtin_popcountll(v); }
-inline int __clz(int v) { return v == 0 ? 32 : __builtin_clz(static_cast<unsigned>(v)); }
-inline int __ffs(int v) { return __builtin_ffs(v); }
-inline float __int_as_float(int v) { return ::pg_emu::from_bits<float>(static_cast<uint32_t>(v)); }
-inline int __float_as_int(float v) { return static_cast<int>(static_cast<uint32_t>(::pg_emu::to_bits(v))); }
-inline float __uint_as_float(unsigned v) { return ::pg_emu::from_bits<float>(v); }
-inline unsigned __float_as_uint(float v) { return static_cast<uint32_t>(::pg_emu::to_bits(v)); }
-inline double __longlong_as_double(long long v) { return ::pg_emu::from_bits<double>(static_cast<uint64_t>(v)); }
-inline long long __double_as_longlong(double v) { return static_cast<long long>(::pg_emu::to_bits(v)); }
+inline int __popc(unsigned v) {
+  return __builtin_popcount(v);
+}
+inline int __popcll(unsigned long long v) {
+  return __builtin_popcountll(v);
+}
+inline int __clz(int v) {
+  return v == 0 ? 32 : __builtin_clz(static_cast<unsigned>(v));
+}
+inline int __ffs(int v) {
+  return __builtin_ffs(v);
+}
+inline float __int_as_float(int v) {
+  return ::pg_emu::from_bits<float>(static_cast<uint32_t>(v));
+}
+inline int __float_as_int(float v) {
+  return static_cast<int>(static_cast<uint32_t>(::pg_emu::to_bits(v)));
+}
+inline float __uint_as_float(unsigned v) {
+  return ::pg_emu::from_bits<float>(v);
+}
+inline unsigned __float_as_uint(float v) {
+  return static_cast<uint32_t>(::pg_emu::to_bits(v));
+}
+inline double __longlong_as_double(long long v) {
+  return ::pg_emu::from_bits<double>(static_cast<uint64_t>(v));
+}
+inline long long __double_as_longlong(double v) {
+  return static_cast<long long>(::pg_emu::to_bits(v));
+}
 
 // Correctly rounded single operations (never contracted: each is a separate function call
 // whose result is stored).
-#define PG_EMU_RN(name, T, expr)                                        \
-  inline T name(T a, T b) {                                             \
-    volatile T r = (expr);                                              \
-    return r;                                                           \
+#define PG_EMU_RN(name, T, expr) \
+  inline T name(T a, T b) {      \
+    volatile T r = (expr);       \
+    return r;                    \
   }
 PG_EMU_RN(__fadd_rn, float, a + b)
 PG_EMU_RN(__fsub_rn, float, a - b)
@@ -207,24 +236,38 @@ PG_EMU_RN(__dsub_rn, double, a - b)
 PG_EMU_RN(__dmul_rn, double, a* b)
 PG_EMU_RN(__ddiv_rn, double, a / b)
 #undef PG_EMU_RN
-inline float __fsqrt_rn(float a) { return std::sqrt(a); }
-inline double __dsqrt_rn(double a) { return std::sqrt(a); }
-inline float __expf(float a) { return std::exp(a); }
-inline float __logf(float a) { return std::log(a); }
-inline float __fdividef(float a, float b) { return a / b; }
-inline float rsqrtf(float a) { return 1.0f / std::sqrt(a); }
-inline double rsqrt(double a) { return 1.0 / std::sqrt(a); }
+inline float __fsqrt_rn(float a) {
+  return std::sqrt(a);
+}
+inline double __dsqrt_rn(double a) {
+  return std::sqrt(a);
+}
+inline float __expf(float a) {
+  return std::exp(a);
+}
+inline float __logf(float a) {
+  return std::log(a);
+}
+inline float __fdividef(float a, float b) {
+  return a / b;
+}
+inline float rsqrtf(float a) {
+  return 1.0f / std::sqrt(a);
+}
+inline double rsqrt(double a) {
+  return 1.0 / std::sqrt(a);
+}
 
 // CUDA's global math overloads (device code calls min/max/sqrt/... unqualified).
-using std::isfinite;
-using std::isinf;
-using std::isnan;
 using std::ceil;
 using std::exp;
 using std::fabs;
 using std::floor;
 using std::fmax;
 using std::fmin;
+using std::isfinite;
+using std::isinf;
+using std::isnan;
 using std::log;
 using std::sqrt;
 using std::tanh;
