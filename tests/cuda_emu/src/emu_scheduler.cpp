@@ -209,12 +209,16 @@ bool resolve_warps(Grid& g, Block& b, std::string* blocked) {
       Thread& t = b.threads[base + l];
       if (t.st != St::Warp) continue;
       const unsigned m = t.mask;
-      std::ostringstream who;
-      who << where(g, b) << ": warp " << base / 32 << " lane " << l << " (thread " << base + l << ") " << state_text(t);
-      if (((m >> l) & 1u) == 0) throw EmuError(cudaErrorLaunchFailure, who.str() + " that excludes its own lane");
+      // Formatted only on the error paths: this loop runs at every warp operation of every lane.
+      const auto who = [&] {
+        std::ostringstream os;
+        os << where(g, b) << ": warp " << base / 32 << " lane " << l << " (thread " << base + l << ") " << state_text(t);
+        return os.str();
+      };
+      if (((m >> l) & 1u) == 0) throw EmuError(cudaErrorLaunchFailure, who() + " that excludes its own lane");
       if (lanes < 32 && (m >> lanes) != 0) {
         throw EmuError(cudaErrorLaunchFailure,
-                       who.str() + " naming lanes that do not exist (the block has " + std::to_string(n) + " threads)");
+                       who() + " naming lanes that do not exist (the block has " + std::to_string(n) + " threads)");
       }
       bool complete = true;
       for (int j = 0; j < lanes && complete; ++j) {
@@ -222,7 +226,7 @@ bool resolve_warps(Grid& g, Block& b, std::string* blocked) {
         const Thread& u = b.threads[base + j];
         if (u.st != St::Warp || u.mask != m || u.wop != t.wop) {
           complete = false;
-          if (blocked->empty()) *blocked = who.str() + ", but lane " + std::to_string(j) + " " + state_text(u);
+          if (blocked->empty()) *blocked = who() + ", but lane " + std::to_string(j) + " " + state_text(u);
         }
       }
       if (!complete) continue;
