@@ -102,7 +102,9 @@ TEST_CASE("emd parity: gradients w.r.t. both clouds", "[parity][emd]") {
   const Tensor a = forced.assignment;
   Tensor w = test::uniform({2, 400}, 0.5, 1.5, 96, TensorOptions(DType::f64));
   auto grads = [&](Device d) {
-    Tensor y1 = x1.to(d), y2 = x2.to(d);
+    // detach(): to(cpu) returns x1 itself, so without it the CPU pass would make x1 require grad
+    // and the CUDA copies non-leaves without .grad() (found when this first ran, on the emulator).
+    Tensor y1 = x1.to(d).detach(), y2 = x2.to(d).detach();
     y1.requires_grad_(true);
     y2.requires_grad_(true);
     Tensor dist = emd_dist_from_assignment(y1, y2, a.to(d));
