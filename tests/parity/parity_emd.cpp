@@ -98,7 +98,8 @@ TEST_CASE("emd parity: gradients w.r.t. both clouds", "[parity][emd]") {
   const Tensor a = forced.assignment;
   Tensor w = test::uniform({2, 400}, 0.5, 1.5, 96, TensorOptions(DType::f64));
   auto grads = [&](Device d) {
-    Tensor y1 = x1.to(d), y2 = x2.to(d);
+    // detach(): on the CPU to(d) returns x1 itself, which must not become a grad leaf.
+    Tensor y1 = x1.to(d).detach(), y2 = x2.to(d).detach();
     y1.requires_grad_(true);
     y2.requires_grad_(true);
     Tensor dist = emd_dist_from_assignment(y1, y2, a.to(d));
