@@ -42,17 +42,24 @@ struct AllocatorStats {
   uint64_t num_cache_hits = 0; // requests served from a cached block
   uint64_t num_device_mallocs = 0;  // cudaMalloc calls
   uint64_t num_device_frees = 0;    // cudaFree calls
+  uint64_t num_deferred_frees = 0;  // frees that waited for other streams (record_stream)
 };
 
 // Allocates `nbytes` on device `device` for use on `stream`. A freed block returns to the
-// pool of the stream it was allocated for and is reused only for that stream; work that
-// uses a block on another stream must be synchronised by the caller.
+// pool of the stream it was allocated for and is reused only for that stream (pools are keyed
+// by the stream's unique id, so a new stream that happens to get a destroyed stream's handle
+// does not inherit its blocks).
 void* caching_allocate(size_t nbytes, int device, StreamHandle stream);
 void caching_free(void* p);
+// Marks the live block `p` as used by `stream` too (PyTorch's record_stream): when it is
+// freed, it is reused only after the work queued on every such stream up to the free has
+// completed (an event per stream). Without it, the owner stream could reuse the block while
+// another stream still reads it.
+void record_stream(void* p, StreamHandle stream);
 
 AllocatorStats allocator_stats();
 void reset_peak_stats();
-// Returns every cached (unused) block to the driver.
+// Returns every cached (unused) block to the driver (waits for deferred ones first).
 void empty_cache();
 
 // The size a request is rounded to (exposed for tests): multiples of 512 B up to 1 MiB,

@@ -1,14 +1,20 @@
 // CUDA caching allocator.
 //
 // Design: every block is one cudaMalloc of a rounded size (512 B granules up to 1 MiB, 128 KiB
-// granules above). Freed blocks are kept in a free list keyed by (device, stream, size); a
+// granules above). Freed blocks are kept in a free list keyed by (device, stream id, size); a
 // request takes the smallest cached block of its stream that is large enough and wastes at
-// most 25 % (plus one granule). On cudaMalloc failure the cache is emptied and the call retried
-// once before reporting out-of-memory with the statistics.
+// most 25 % (plus one granule). The stream id is cudaStreamGetId's process-unique id, not the
+// handle, which the driver may hand to a new stream once the old one is destroyed.
+// Cross-stream use: record_stream adds streams to a live block; its free then records an event
+// on each of them and the block waits in `deferred_` until all have completed.
+// On cudaMalloc failure every device's cache is emptied (each device synchronised first) and
+// the call retried once before reporting out-of-memory with the statistics.
 #include <map>
 #include <mutex>
+#include <set>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include "core/allocator.h"
 #include "core/error.h"
@@ -30,13 +36,26 @@ size_t round_allocation_size(size_t nbytes) {
 
 namespace {
 
-uintptr_t key_of(StreamHandle s) { return reinterpret_cast<uintptr_t>(s); }
+// The process-unique id of a stream (the legacy default stream has its own fixed id).
+uintptr_t key_of(StreamHandle s) {
+  unsigned long long id = 0;
+  PG_CUDA_CHECK(cudaStreamGetId(static_cast<cudaStream_t>(s), &id));
+  return static_cast<uintptr_t>(id);
+}
 
 struct Block {
   void* ptr;
   size_t size;
   int device;
   StreamHandle stream;
+  uintptr_t stream_key;
+  std::set<StreamHandle> uses;  // other streams that used the block (record_stream)
+};
+
+// A freed block waiting for the other streams that used it.
+struct Deferred {
+  Block block;
+  std::vector<cudaEvent_t> events;
 };
 
 using PoolKey = std::tuple<int, uintptr_t, size_t>;  // (device, stream, size): size varies fastest
@@ -45,10 +64,12 @@ class CachingAllocator {
  public:
   void* allocate(size_t nbytes, int device, StreamHandle stream) {
     const size_t size = round_allocation_size(nbytes);
+    const uintptr_t skey = key_of(stream);
     std::lock_guard<std::mutex> lock(mu_);
     stats_.num_allocs++;
-    auto it = free_.lower_bound(PoolKey{device, key_of(stream), size});
-    if (it != free_.end() && std::get<0>(it->first) == device && std::get<1>(it->first) == key_of(stream) &&
+    process_deferred_locked(false);
+    auto it = free_.lower_bound(PoolKey{device, skey, size});
+    if (it != free_.end() && std::get<0>(it->first) == device && std::get<1>(it->first) == skey &&
         std::get<2>(it->first) <= size + size / 4 + 512) {
       Block b = it->second;
       free_.erase(it);
@@ -62,20 +83,27 @@ class CachingAllocator {
     cudaError_t err = cudaMalloc(&p, size);
     if (err == cudaErrorMemoryAllocation) {
       cudaGetLastError();
+      process_deferred_locked(true);
       release_cached_locked();
       err = cudaMalloc(&p, size);
     }
     if (prev != device) cudaSetDevice(prev);
     if (err != cudaSuccess) {
       cudaGetLastError();
-      PG_FAIL("cuda allocator: cannot allocate ", nbytes, " bytes on cuda:", device, " (",
-              cudaGetErrorString(err), "; allocated ", stats_.allocated, " B, reserved ",
-              stats_.reserved, " B)");
+      PG_FAIL("cuda allocator: cannot allocate ", nbytes, " bytes on cuda:", device, " (", cudaGetErrorString(err),
+              "; allocated ", stats_.allocated, " B, reserved ", stats_.reserved, " B)");
     }
     stats_.num_device_mallocs++;
     stats_.reserved += size;
     if (stats_.reserved > stats_.peak_reserved) stats_.peak_reserved = stats_.reserved;
-    return hand_out(Block{p, size, device, stream});
+    return hand_out(Block{p, size, device, stream, skey, {}});
+  }
+
+  void record_stream(void* p, StreamHandle stream) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = live_.find(p);
+    PG_CHECK(it != live_.end(), "cuda allocator: record_stream on a pointer it did not allocate (or already freed)");
+    if (stream != it->second.stream) it->second.uses.insert(stream);
   }
 
   void free(void* p) {
@@ -86,11 +114,27 @@ class CachingAllocator {
     Block b = it->second;
     live_.erase(it);
     stats_.allocated -= b.size;
-    free_.emplace(PoolKey{b.device, key_of(b.stream), b.size}, b);
+    if (b.uses.empty()) {
+      free_.emplace(PoolKey{b.device, b.stream_key, b.size}, b);
+      return;
+    }
+    // Other streams used the block: it becomes reusable once their work queued so far is done.
+    stats_.num_deferred_frees++;
+    Deferred d{b, {}};
+    DeviceSwitch on(b.device);
+    for (StreamHandle s : b.uses) {
+      cudaEvent_t e = nullptr;
+      PG_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+      PG_CUDA_CHECK(cudaEventRecord(e, static_cast<cudaStream_t>(s)));
+      d.events.push_back(e);
+    }
+    d.block.uses.clear();
+    deferred_.push_back(std::move(d));
   }
 
   void empty_cache() {
     std::lock_guard<std::mutex> lock(mu_);
+    process_deferred_locked(true);
     release_cached_locked();
   }
 
@@ -113,19 +157,73 @@ class CachingAllocator {
     return b.ptr;
   }
 
-  void release_cached_locked() {
-    // Blocks may still be in use by queued kernels of their stream: wait for the device.
-    if (!free_.empty()) cudaDeviceSynchronize();
-    for (auto& [key, b] : free_) {
-      cudaFree(b.ptr);
-      stats_.reserved -= b.size;
-      stats_.num_device_frees++;
+  // Makes `device` current for the scope.
+  class DeviceSwitch {
+   public:
+    explicit DeviceSwitch(int device) {
+      PG_CUDA_CHECK(cudaGetDevice(&prev_));
+      if (prev_ != device) PG_CUDA_CHECK(cudaSetDevice(device));
     }
-    free_.clear();
+    ~DeviceSwitch() {
+      int now = 0;
+      if (cudaGetDevice(&now) == cudaSuccess && now != prev_) cudaSetDevice(prev_);
+    }
+    DeviceSwitch(const DeviceSwitch&) = delete;
+    DeviceSwitch& operator=(const DeviceSwitch&) = delete;
+
+   private:
+    int prev_ = 0;
+  };
+
+  // Moves deferred blocks whose events have all completed to the free lists (wait: block
+  // until they have).
+  void process_deferred_locked(bool wait) {
+    for (size_t i = 0; i < deferred_.size();) {
+      Deferred& d = deferred_[i];
+      bool done = true;
+      for (cudaEvent_t e : d.events) {
+        const cudaError_t st = wait ? cudaEventSynchronize(e) : cudaEventQuery(e);
+        if (st == cudaErrorNotReady) {
+          done = false;
+          break;
+        }
+        PG_CUDA_CHECK(st);
+      }
+      if (!done) {
+        ++i;
+        continue;
+      }
+      for (cudaEvent_t e : d.events) cudaEventDestroy(e);
+      free_.emplace(PoolKey{d.block.device, d.block.stream_key, d.block.size}, d.block);
+      deferred_[i] = std::move(deferred_.back());
+      deferred_.pop_back();
+    }
+  }
+
+  void release_cached_locked() {
+    // Blocks may still be in use by queued kernels of their stream: synchronise every device
+    // that has cached blocks (not just the current one) before freeing them.
+    std::set<int> devices;
+    for (auto& [key, b] : free_) devices.insert(b.device);
+    for (int dev : devices) {
+      DeviceSwitch on(dev);
+      cudaDeviceSynchronize();
+      for (auto it = free_.begin(); it != free_.end();) {
+        if (it->second.device != dev) {
+          ++it;
+          continue;
+        }
+        cudaFree(it->second.ptr);
+        stats_.reserved -= it->second.size;
+        stats_.num_device_frees++;
+        it = free_.erase(it);
+      }
+    }
   }
 
   std::mutex mu_;
   std::multimap<PoolKey, Block> free_;
+  std::vector<Deferred> deferred_;
   std::unordered_map<void*, Block> live_;
   AllocatorStats stats_;
 };
@@ -151,16 +249,36 @@ void* caching_allocate(size_t nbytes, int device, StreamHandle stream) {
   }
   return p;
 }
-void caching_free(void* p) { instance().free(p); }
-AllocatorStats allocator_stats() { return instance().stats(); }
-void reset_peak_stats() { instance().reset_peak(); }
-void empty_cache() { instance().empty_cache(); }
+void caching_free(void* p) {
+  instance().free(p);
+}
+void record_stream(void* p, StreamHandle stream) {
+  instance().record_stream(p, stream);
+}
+AllocatorStats allocator_stats() {
+  return instance().stats();
+}
+void reset_peak_stats() {
+  instance().reset_peak();
+}
+void empty_cache() {
+  instance().empty_cache();
+}
 
 #else  // !PG_WITH_CUDA
 
-void* caching_allocate(size_t, int, StreamHandle) { throw_no_cuda("cuda::caching_allocate"); }
-void caching_free(void*) { throw_no_cuda("cuda::caching_free"); }
-AllocatorStats allocator_stats() { return {}; }
+void* caching_allocate(size_t, int, StreamHandle) {
+  throw_no_cuda("cuda::caching_allocate");
+}
+void caching_free(void*) {
+  throw_no_cuda("cuda::caching_free");
+}
+void record_stream(void*, StreamHandle) {
+  throw_no_cuda("cuda::record_stream");
+}
+AllocatorStats allocator_stats() {
+  return {};
+}
 void reset_peak_stats() {}
 void empty_cache() {}
 

@@ -19,6 +19,7 @@ void memcpy_across(const Tensor& dst, const Tensor& src) {
   const size_t nbytes = static_cast<size_t>(src.numel()) * src.element_size();
   cudaMemcpyKind kind = dst.is_cuda() ? (src.is_cuda() ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
                                       : cudaMemcpyDeviceToHost;
+  cuda::DeviceGuard guard(dst.is_cuda() ? dst.device().index : src.device().index);
   auto stream = static_cast<cudaStream_t>(cuda::current_stream());
   PG_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), nbytes, kind, stream));
   // Host memory is pageable: the copy is synchronous w.r.t. the host buffer only after a sync.

@@ -1,16 +1,30 @@
 // Shared bodies of the raw copy (strided, broadcasting, dtype-converting) and fill kernels.
 #pragma once
 
+#include <limits>
+#include <type_traits>
+
 #include "core/copy_kernels.h"
 #include "core/indexer.h"
 #include "core/parallel_for.h"
 
 namespace pg::detail {
 
+// Element conversion of copies between dtypes. Floating → integer saturates to the integer's
+// range and maps NaN to 0 — what the CUDA conversion instruction (cvt.rzi) does — on both
+// backends; a plain cast would be undefined behaviour on the host for out-of-range values (x86
+// gives INT_MIN), so CPU and CUDA results differed.
 template <class TD, class TS>
 PG_HD PG_INLINE TD convert_value(TS v) {
   if constexpr (std::is_same_v<TD, bool>) {
     return v != TS(0);
+  } else if constexpr (std::is_integral_v<TD> && std::is_floating_point_v<TS>) {
+    if (v != v) return TD(0);
+    // lowest() is a power of two (or 0): exact in TS. max() may round up to the next power
+    // of two in TS, so `>=` catches every value past it.
+    if (v <= static_cast<TS>(std::numeric_limits<TD>::lowest())) return std::numeric_limits<TD>::lowest();
+    if (v >= static_cast<TS>(std::numeric_limits<TD>::max())) return std::numeric_limits<TD>::max();
+    return static_cast<TD>(v);
   } else {
     return static_cast<TD>(v);
   }
@@ -59,7 +73,8 @@ void copy_same_device(const Tensor& dst, const Tensor& src) {
       if (contiguous) {
         parallel_for<Backend>(n, CopyContiguousBody<TD, TS>{d, s});
       } else {
-        const auto ix = make_indexer<2>(dst.shape(), {dst.strides(), broadcast_strides(src, dst.shape(), "copy")}, "copy");
+        const auto ix =
+            make_indexer<2>(dst.shape(), {dst.strides(), broadcast_strides(src, dst.shape(), "copy")}, "copy");
         parallel_for<Backend>(n, CopyStridedBody<TD, TS>{d, s, ix});
       }
     });

@@ -42,6 +42,21 @@ class StreamGuard {
 
 void set_device(int index);
 int current_device();
+
+// RAII: makes device `index` current for the scope and restores the previous one (no runtime
+// call when it already is current). Op dispatch (on_backend, parallel_for) takes one for the
+// op's device, so cuda:N work runs on device N: its kernels, attribute and occupancy queries,
+// workspaces and streams.
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(int index);
+  ~DeviceGuard();
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int prev_ = -1;  // -1: nothing to restore
+};
 // Blocks until all work on the current stream is done (checks for asynchronous errors).
 void synchronize();
 

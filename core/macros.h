@@ -5,6 +5,10 @@
 #ifndef PG_WITH_CUDA
 #define PG_WITH_CUDA 0
 #endif
+// PG_CUDA_EMULATE: 1 when the CUDA backend runs on the host emulator (tests/cuda_emu).
+#ifndef PG_CUDA_EMULATE
+#define PG_CUDA_EMULATE 0
+#endif
 
 #if defined(__CUDACC__)
 #define PG_HD __host__ __device__

@@ -61,6 +61,7 @@ template <class Body>
 void parallel_for(Device device, int64_t n, const Body& body) {
   if (device.is_cuda()) {
 #if PG_WITH_CUDA
+    cuda::DeviceGuard guard(device.index);
     Parallel<CudaBackend>::run(n, body);
 #else
     cuda::throw_no_cuda("parallel_for");
@@ -76,6 +77,7 @@ template <class F>
 decltype(auto) on_backend(Device device, const char* op, F&& f) {
   if (device.is_cuda()) {
 #if PG_WITH_CUDA
+    cuda::DeviceGuard guard(device.index);  // cuda:N runs on device N
     return f.template operator()<CudaBackend>();
 #else
     cuda::throw_no_cuda(op);

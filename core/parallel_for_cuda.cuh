@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/cuda_check.h"
+#include "core/cuda_launch.cuh"
 #include "core/parallel_for.h"
 
 namespace pg {
@@ -25,7 +26,9 @@ int cuda_sm_count();
 
 }  // namespace detail
 
-inline cudaStream_t current_cuda_stream() { return static_cast<cudaStream_t>(cuda::current_stream()); }
+inline cudaStream_t current_cuda_stream() {
+  return static_cast<cudaStream_t>(cuda::current_stream());
+}
 
 // Grid for a grid-stride loop: enough blocks to cover n, at most 32 per SM.
 inline unsigned grid_for(int64_t n, int threads) {
@@ -38,8 +41,8 @@ template <class Body>
 void Parallel<CudaBackend>::run(int64_t n, const Body& body) {
   if (n <= 0) return;
   constexpr int kThreads = 256;
-  detail::grid_stride_kernel<<<grid_for(n, kThreads), kThreads, 0, current_cuda_stream()>>>(n, body);
-  PG_CUDA_LAUNCH_CHECK();
+  pg::cuda::launch_kernel("grid_stride_kernel", detail::grid_stride_kernel<Body>, grid_for(n, kThreads), kThreads, 0,
+                          current_cuda_stream(), n, body);
 }
 
 }  // namespace pg

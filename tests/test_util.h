@@ -14,6 +14,16 @@
 
 namespace pg::test {
 
+// True when the CUDA backend is the host emulator (PG_CUDA=EMULATE, tests/cuda_emu), which runs
+// every CUDA thread as a fiber on the CPU: parity tests cut their sizes there with emu_size.
+constexpr bool kEmulatedCuda = PG_CUDA_EMULATE != 0;
+
+// `full` on a real GPU (and CPU-only builds), `emulated` on the emulator.
+template <class T>
+constexpr T emu_size(T full, T emulated) {
+  return kEmulatedCuda ? emulated : full;
+}
+
 // Uniform values in [lo, hi) from a fixed seed (CPU unless a device is given).
 inline Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, TensorOptions opts = {}) {
   Generator g(seed);

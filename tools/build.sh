@@ -7,5 +7,9 @@ BUILD="${PG_BUILD_DIR:-$ROOT/build}"
 if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
   export PATH="/usr/local/cuda/bin:$PATH"
 fi
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+LAUNCHERS=()
+if command -v ccache >/dev/null 2>&1; then
+  LAUNCHERS=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "${LAUNCHERS[@]}" "$@" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"

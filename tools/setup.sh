@@ -4,7 +4,7 @@
 # build is CPU-only.
 set -euo pipefail
 
-PACKAGES=(cmake g++ make libhdf5-dev catch2 libopenblas-dev libbenchmark-dev libcli11-dev libomp-dev libpng-dev)
+PACKAGES=(cmake g++ make libhdf5-dev catch2 libopenblas-dev libbenchmark-dev libcli11-dev libomp-dev libpng-dev libboost-context-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -178,9 +178,9 @@ struct AttentionPoolExec<CudaBackend> {
     const int64_t Tq = query.size(1), D = coords.size(2);
     if (B * Tq == 0) return;
     dispatch_floating(features.dtype(), "attention_pool", [&]<class T>() {
-      ap_forward_kernel<T><<<static_cast<unsigned>(B * Tq), kThreads, 0, current_cuda_stream()>>>(
-          features.data<T>(), query.data<T>(), coords.data<T>(), Tq, N, C, D, output.data<T>(), weights.data<T>());
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("ap_forward_kernel", ap_forward_kernel<T>, static_cast<unsigned>(B * Tq), kThreads, 0,
+                              current_cuda_stream(), features.data<T>(), query.data<T>(), coords.data<T>(), Tq, N, C, D,
+                              output.data<T>(), weights.data<T>());
     });
   }
 
@@ -190,10 +190,9 @@ struct AttentionPoolExec<CudaBackend> {
     const int64_t Tq = weights.size(1);
     if (B * Tq == 0) return;
     dispatch_floating(coords.dtype(), "attention_pool_backward", [&]<class T>() {
-      ap_backward_kernel<T><<<static_cast<unsigned>(B * Tq), kThreads, 0, current_cuda_stream()>>>(
-          coords.data<T>(), weights.data<T>(), g_output.data<T>(), g_weights.defined() ? g_weights.data<T>() : nullptr,
-          Tq, N, D, dscore.data<T>());
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("ap_backward_kernel", ap_backward_kernel<T>, static_cast<unsigned>(B * Tq), kThreads, 0,
+                              current_cuda_stream(), coords.data<T>(), weights.data<T>(), g_output.data<T>(),
+                              g_weights.defined() ? g_weights.data<T>() : nullptr, Tq, N, D, dscore.data<T>());
     });
   }
 };

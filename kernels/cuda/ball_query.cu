@@ -71,9 +71,9 @@ struct BallQueryExec<CudaBackend> {
     const int64_t B = query.size(0), M = query.size(1), N = ref.size(1);
     const int64_t bpc = (M + kThreads - 1) / kThreads;
     dispatch_floating(query.dtype(), "ball_query", [&]<class T>() {
-      ball_query_kernel<T><<<static_cast<unsigned>(B * bpc), kThreads, 0, current_cuda_stream()>>>(
-          query.data<T>(), ref.data<T>(), M, N, S, bpc, static_cast<T>(r2), idx.data<int64_t>(), count.data<int64_t>());
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("ball_query_kernel", ball_query_kernel<T>, static_cast<unsigned>(B * bpc), kThreads, 0,
+                              current_cuda_stream(), query.data<T>(), ref.data<T>(), M, N, S, bpc, static_cast<T>(r2),
+                              idx.data<int64_t>(), count.data<int64_t>());
     });
   }
 };

@@ -152,19 +152,19 @@ struct ChamferExec<CudaBackend> {
       }
       const int64_t blocks_a = dist_a.defined() ? (N + kThreads - 1) / kThreads : 0;
       const int64_t blocks_b = dist_b.defined() ? (M + kThreads - 1) / kThreads : 0;
-      chamfer_tiled_kernel<T><<<static_cast<unsigned>(B * (blocks_a + blocks_b)), kThreads, 0, current_cuda_stream()>>>(
-          a.data<T>(), b.data<T>(), N, M, blocks_a, blocks_b, dist_a.defined() ? dist_a.data<T>() : nullptr,
-          idx_a.defined() ? idx_a.data<int64_t>() : nullptr, dist_b.defined() ? dist_b.data<T>() : nullptr,
-          idx_b.defined() ? idx_b.data<int64_t>() : nullptr);
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel(
+          "chamfer_tiled_kernel", chamfer_tiled_kernel<T>, static_cast<unsigned>(B * (blocks_a + blocks_b)), kThreads,
+          0, current_cuda_stream(), a.data<T>(), b.data<T>(), N, M, blocks_a, blocks_b,
+          dist_a.defined() ? dist_a.data<T>() : nullptr, idx_a.defined() ? idx_a.data<int64_t>() : nullptr,
+          dist_b.defined() ? dist_b.data<T>() : nullptr, idx_b.defined() ? idx_b.data<int64_t>() : nullptr);
     });
   }
   static void row_stats(const Tensor& d, const Tensor& sum, const Tensor& max, const Tensor& argmax) {
     dispatch_floating(d.dtype(), "row_stats", [&]<class T>() {
-      row_stats_kernel<T><<<static_cast<unsigned>(d.size(0)), kRowThreads, 0, current_cuda_stream()>>>(
-          d.data<T>(), d.size(1), sum.defined() ? sum.data<T>() : nullptr, max.defined() ? max.data<T>() : nullptr,
-          argmax.defined() ? argmax.data<int64_t>() : nullptr);
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("row_stats_kernel", row_stats_kernel<T>, static_cast<unsigned>(d.size(0)), kRowThreads, 0,
+                              current_cuda_stream(), d.data<T>(), d.size(1), sum.defined() ? sum.data<T>() : nullptr,
+                              max.defined() ? max.data<T>() : nullptr,
+                              argmax.defined() ? argmax.data<int64_t>() : nullptr);
     });
   }
 };

@@ -1,8 +1,11 @@
 // CUDA GEMM on cuBLAS (compiled only in CUDA builds).
 //
-// Handles: one cublasHandle_t per (device, thread), created lazily on first use and destroyed
-// when the thread exits. Before every call the handle is bound to pg::cuda::current_stream(),
-// so GEMMs are ordered with the framework's kernels and stay asynchronous. Math mode is
+// Handles: one cublasHandle_t per (device, stream), created lazily on first use and bound to
+// that stream once: a handle owns a workspace, and one handle re-bound to whichever stream
+// calls it lets GEMMs of two streams race on that workspace. Streams are keyed by
+// cudaStreamGetId (handles of destroyed streams may be reused by new ones; ids are not). The
+// handles live until process exit. GEMMs run on pg::cuda::current_stream(), ordered with the
+// framework's kernels and asynchronous. Math mode is
 // CUBLAS_DEFAULT_MATH: plain IEEE fp32/fp64 arithmetic, no TF32 tensor-core down-conversion,
 // so CPU and CUDA agree to fp32 rounding (and exactly on integer-valued inputs).
 //
@@ -13,7 +16,9 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include <unordered_map>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
@@ -33,29 +38,25 @@ namespace {
     }                                                                                                               \
   } while (0)
 
-struct ThreadHandles {
-  std::unordered_map<int, cublasHandle_t> by_device;
-  ~ThreadHandles() {
-    // Errors are ignored: at process exit the driver may already be shutting down.
-    for (auto& [dev, h] : by_device) {
-      if (cudaSetDevice(dev) == cudaSuccess) cublasDestroy(h);
-    }
-  }
-};
-
-// The calling thread's handle for the current device.
-cublasHandle_t handle_for(int device) {
-  thread_local ThreadHandles handles;
-  auto it = handles.by_device.find(device);
-  if (it != handles.by_device.end()) return it->second;
+// The handle of (device, stream), created on first use. The map is leaked on purpose: destroying
+// handles during static destruction could run after the driver has shut down.
+cublasHandle_t handle_for(int device, cudaStream_t stream) {
+  static std::mutex mu;
+  static auto* handles = new std::map<std::pair<int, unsigned long long>, cublasHandle_t>();
+  unsigned long long id = 0;
+  PG_CUDA_CHECK(cudaStreamGetId(stream, &id));
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = handles->find({device, id});
+  if (it != handles->end()) return it->second;
   cublasHandle_t h = nullptr;
   PG_CUBLAS_CHECK(cublasCreate(&h));
   cublasStatus_t st = cublasSetMathMode(h, CUBLAS_DEFAULT_MATH);
+  if (st == CUBLAS_STATUS_SUCCESS) st = cublasSetStream(h, stream);
   if (st != CUBLAS_STATUS_SUCCESS) {
     cublasDestroy(h);
     PG_CUBLAS_CHECK(st);
   }
-  handles.by_device.emplace(device, h);
+  handles->emplace(std::pair{device, id}, h);
   return h;
 }
 
@@ -84,8 +85,7 @@ void gemm_strided_batched<CudaBackend>(const GemmBatch& g) {
   check_gemm_args(g, "gemm");
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
   DeviceScope scope(g.device);
-  cublasHandle_t h = handle_for(g.device);
-  PG_CUBLAS_CHECK(cublasSetStream(h, static_cast<cudaStream_t>(cuda::current_stream())));
+  cublasHandle_t h = handle_for(g.device, static_cast<cudaStream_t>(cuda::current_stream()));
 
   const cublasOperation_t op_a = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;

@@ -71,10 +71,9 @@ struct FastPath<CudaBackend> {
     if (x.dtype() != DType::f32 || !same_shape_contiguous(out, {&x})) return false;
     if (!aligned16(out.raw_data()) || !aligned16(x.raw_data())) return false;
     const int64_t n = out.numel();
-    unary_f32_vec4_kernel<<<vec4_grid(n), kVecThreads, 0, current_cuda_stream()>>>(
-        op, static_cast<float*>(out.raw_data()), static_cast<const float*>(x.raw_data()), n,
-        unary_params<float>(op, alpha, beta));
-    PG_CUDA_LAUNCH_CHECK();
+    pg::cuda::launch_kernel("unary_f32_vec4_kernel", unary_f32_vec4_kernel, vec4_grid(n), kVecThreads, 0,
+                            current_cuda_stream(), op, static_cast<float*>(out.raw_data()),
+                            static_cast<const float*>(x.raw_data()), n, unary_params<float>(op, alpha, beta));
     return true;
   }
 
@@ -82,10 +81,10 @@ struct FastPath<CudaBackend> {
     if (binary_is_comparison(op) || a.dtype() != DType::f32 || !same_shape_contiguous(out, {&a, &b})) return false;
     if (!aligned16(out.raw_data()) || !aligned16(a.raw_data()) || !aligned16(b.raw_data())) return false;
     const int64_t n = out.numel();
-    binary_f32_vec4_kernel<<<vec4_grid(n), kVecThreads, 0, current_cuda_stream()>>>(
-        op, static_cast<float*>(out.raw_data()), static_cast<const float*>(a.raw_data()),
-        static_cast<const float*>(b.raw_data()), n, binary_params<float>(alpha, beta));
-    PG_CUDA_LAUNCH_CHECK();
+    pg::cuda::launch_kernel("binary_f32_vec4_kernel", binary_f32_vec4_kernel, vec4_grid(n), kVecThreads, 0,
+                            current_cuda_stream(), op, static_cast<float*>(out.raw_data()),
+                            static_cast<const float*>(a.raw_data()), static_cast<const float*>(b.raw_data()), n,
+                            binary_params<float>(alpha, beta));
     return true;
   }
 

@@ -154,7 +154,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     auction_cta_kernel(const Pt4* __restrict__ bidp, const Pt4* __restrict__ objp, const int64_t* __restrict__ off,
                        const AuctionSetup* __restrict__ setups, int mode, int64_t cap, int64_t* __restrict__ out_a,
                        int64_t* __restrict__ out_u) {
-  extern __shared__ __align__(16) unsigned char smem[];
+  PG_DYNAMIC_SHARED(unsigned char, smem);
   __shared__ int s_cnt[2];
   const int p = blockIdx.x;
   const int64_t r0 = off[p];
@@ -504,9 +504,8 @@ int64_t emd_auction_cuda(const Tensor& x1, const Tensor& x2, const std::vector<i
   auto* objp_p = static_cast<Pt4*>(objp.raw_data());
   const int64_t* off_p = off_d.data<int64_t>();
 
-  prep_kernel<T><<<P, kPrepThreads, 0, stream>>>(x1.data<T>(), x2.data<T>(), off_p, prm, setups_p, bidp_p, objp_p,
-                                                 bad.data<int32_t>());
-  PG_CUDA_LAUNCH_CHECK();
+  pg::cuda::launch_kernel("prep_kernel", prep_kernel<T>, P, kPrepThreads, 0, stream, x1.data<T>(), x2.data<T>(), off_p,
+                          prm, setups_p, bidp_p, objp_p, bad.data<int32_t>());
   // Problems with non-finite input are skipped by the auction kernels; the flag is read after
   // they are queued, so the device runs prep and auction back to back.
   auto first_bad = [&]() {
@@ -520,12 +519,10 @@ int64_t emd_auction_cuda(const Tensor& x1, const Tensor& x2, const std::vector<i
   const bool use_cta = cta_fits && prm.path != kPathMulti;
 
   if (use_cta) {
-    PG_CUDA_CHECK(cudaFuncSetAttribute(auction_cta_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       static_cast<int>(cta_bytes)));
-    auction_cta_kernel<<<P, kThreads, static_cast<size_t>(cta_bytes), stream>>>(
-        bidp_p, objp_p, off_p, setups_p, prm.mode, prm.max_iters, assignment.data<int64_t>(),
-        unassigned.data<int64_t>());
-    PG_CUDA_LAUNCH_CHECK();
+    pg::cuda::set_max_dynamic_smem_once(auction_cta_kernel);
+    pg::cuda::launch_kernel("auction_cta_kernel", auction_cta_kernel, P, kThreads, static_cast<size_t>(cta_bytes),
+                            stream, bidp_p, objp_p, off_p, setups_p, prm.mode, prm.max_iters,
+                            assignment.data<int64_t>(), unassigned.data<int64_t>());
     return first_bad();
   }
 
@@ -545,9 +542,9 @@ int64_t emd_auction_cuda(const Tensor& x1, const Tensor& x2, const std::vector<i
   Tensor st = empty({static_cast<int64_t>(2 * P * sizeof(DevState))}, TensorOptions(DType::u8, dev));
   Tensor cnt = dev_i32(2 * P, dev), alive = zeros({2}, TensorOptions(DType::i32, dev));
   auto* st_p = static_cast<DevState*>(st.raw_data());
-  init_multi_kernel<<<(P + 255) / 256, 256, 0, stream>>>(st_p, cnt.data<int32_t>(), alive.data<int32_t>(), setups_p, P,
-                                                         prm.mode, unassigned.data<int64_t>());
-  PG_CUDA_LAUNCH_CHECK();
+  pg::cuda::launch_kernel("init_multi_kernel", init_multi_kernel, (P + 255) / 256, 256, 0, stream, st_p,
+                          cnt.data<int32_t>(), alive.data<int32_t>(), setups_p, P, prm.mode,
+                          unassigned.data<int64_t>());
 
   int per_sm = 0;
   PG_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, auction_multi_kernel, kThreads, 0));
@@ -574,10 +571,8 @@ int64_t emd_auction_cuda(const Tensor& x1, const Tensor& x2, const std::vector<i
                  N,
                  assignment.data<int64_t>(),
                  unassigned.data<int64_t>()};
-  void* kargs[] = {&args};
-  PG_CUDA_CHECK(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(auction_multi_kernel), dim3(grid), dim3(kThreads),
-                                            kargs, 0, stream));
-  PG_CUDA_LAUNCH_CHECK();
+  pg::cuda::launch_cooperative_kernel("auction_multi_kernel", auction_multi_kernel, dim3(grid), dim3(kThreads), 0,
+                                      stream, args);
   // The scratch tensors are freed when this function returns; the caching allocator reuses
   // memory in stream order, so the kernel's use of them stays valid.
   return first_bad();
@@ -747,20 +742,24 @@ void emd_msn_baseline_cuda(const Tensor& x1, const Tensor& x2, float eps, int it
   int* a = assignment.data<int32_t>();
   const dim3 grid(b, n / msnb::kB);
   for (int it = 0; it < iters; ++it) {
-    msnb::clear_counts<<<1, 512, 0, stream>>>(b, cnt_tmp.data<int32_t>(), unass_cnt.data<int32_t>());
-    msnb::count_unassigned<<<grid, msnb::kB, 0, stream>>>(n, a, unass_cnt.data<int32_t>());
-    msnb::count_prefix<<<1, 32, 0, stream>>>(b, unass_cnt.data<int32_t>(), unass_sum.data<int32_t>());
-    msnb::list_unassigned<<<grid, msnb::kB, 0, stream>>>(n, a, unass_idx.data<int32_t>(), unass_cnt.data<int32_t>(),
-                                                         unass_sum.data<int32_t>(), cnt_tmp.data<int32_t>());
-    msnb::bid_kernel<<<grid, msnb::kB, 0, stream>>>(
-        n, x1.data<float>(), x2.data<float>(), eps, price.data<float>(), bid.data<int32_t>(), bid_inc.data<float>(),
-        max_inc.data<float>(), unass_cnt.data<int32_t>(), unass_sum.data<int32_t>(), unass_idx.data<int32_t>());
-    msnb::get_max<<<grid, msnb::kB, 0, stream>>>(n, a, bid.data<int32_t>(), bid_inc.data<float>(),
-                                                 max_inc.data<float>(), max_idx.data<int32_t>());
-    msnb::assign_kernel<<<grid, msnb::kB, 0, stream>>>(n, a, inv.data<int32_t>(), price.data<float>(),
-                                                       bid.data<int32_t>(), bid_inc.data<float>(),
-                                                       max_inc.data<float>(), max_idx.data<int32_t>(), it == iters - 1);
-    PG_CUDA_LAUNCH_CHECK();
+    pg::cuda::launch_kernel("msnb::clear_counts", msnb::clear_counts, 1, 512, 0, stream, b, cnt_tmp.data<int32_t>(),
+                            unass_cnt.data<int32_t>());
+    pg::cuda::launch_kernel("msnb::count_unassigned", msnb::count_unassigned, grid, msnb::kB, 0, stream, n, a,
+                            unass_cnt.data<int32_t>());
+    pg::cuda::launch_kernel("msnb::count_prefix", msnb::count_prefix, 1, 32, 0, stream, b, unass_cnt.data<int32_t>(),
+                            unass_sum.data<int32_t>());
+    pg::cuda::launch_kernel("msnb::list_unassigned", msnb::list_unassigned, grid, msnb::kB, 0, stream, n, a,
+                            unass_idx.data<int32_t>(), unass_cnt.data<int32_t>(), unass_sum.data<int32_t>(),
+                            cnt_tmp.data<int32_t>());
+    pg::cuda::launch_kernel("msnb::bid_kernel", msnb::bid_kernel, grid, msnb::kB, 0, stream, n, x1.data<float>(),
+                            x2.data<float>(), eps, price.data<float>(), bid.data<int32_t>(), bid_inc.data<float>(),
+                            max_inc.data<float>(), unass_cnt.data<int32_t>(), unass_sum.data<int32_t>(),
+                            unass_idx.data<int32_t>());
+    pg::cuda::launch_kernel("msnb::get_max", msnb::get_max, grid, msnb::kB, 0, stream, n, a, bid.data<int32_t>(),
+                            bid_inc.data<float>(), max_inc.data<float>(), max_idx.data<int32_t>());
+    pg::cuda::launch_kernel("msnb::assign_kernel", msnb::assign_kernel, grid, msnb::kB, 0, stream, n, a,
+                            inv.data<int32_t>(), price.data<float>(), bid.data<int32_t>(), bid_inc.data<float>(),
+                            max_inc.data<float>(), max_idx.data<int32_t>(), it == iters - 1);
   }
 }
 

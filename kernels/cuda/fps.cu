@@ -293,9 +293,9 @@ struct FpsLaunch {
 template <class T, int P>
 void launch_onchip(const FpsLaunch& a) {
   const int threads = std::max(32, std::min(kMaxThreads, round_up32((a.N + P - 1) / P)));
-  fps_onchip_kernel<T, P><<<static_cast<unsigned>(a.B), threads, 0, current_cuda_stream()>>>(
-      static_cast<const T*>(a.points), a.N, a.seeds, a.S, a.num_seeds, a.m, a.out_idx, static_cast<T*>(a.out_rad));
-  PG_CUDA_LAUNCH_CHECK();
+  pg::cuda::launch_kernel("fps_onchip_kernel", fps_onchip_kernel<T, P>, static_cast<unsigned>(a.B), threads, 0,
+                          current_cuda_stream(), static_cast<const T*>(a.points), a.N, a.seeds, a.S, a.num_seeds, a.m,
+                          a.out_idx, static_cast<T*>(a.out_rad));
 }
 
 // Smallest P whose CTA stays <= 512 threads, else the largest P (up to 1024 threads).
@@ -329,14 +329,14 @@ struct FpsExec<CudaBackend> {
         parallel_for<CudaBackend>(B, fps_detail::FpsGenericBody<T>{points.data<T>(), a.seeds, ns, field.data<T>(),
                                                                    a.out_idx, out_radius.data<T>(), N, S, m});
       } else if (path == FpsPath::Baseline) {
-        fps_baseline_kernel<T><<<static_cast<unsigned>(B), kBaselineThreads, 0, current_cuda_stream()>>>(
-            points.data<T>(), N, a.seeds, S, ns, m, a.out_idx, out_radius.data<T>(), field.data<T>());
-        PG_CUDA_LAUNCH_CHECK();
+        pg::cuda::launch_kernel("fps_baseline_kernel", fps_baseline_kernel<T>, static_cast<unsigned>(B),
+                                kBaselineThreads, 0, current_cuda_stream(), points.data<T>(), N, a.seeds, S, ns, m,
+                                a.out_idx, out_radius.data<T>(), field.data<T>());
       } else {
         const int threads = std::max(32, std::min(kMaxThreads, round_up32(N)));
-        fps_global_kernel<T><<<static_cast<unsigned>(B), threads, 0, current_cuda_stream()>>>(
-            points.data<T>(), N, a.seeds, S, ns, m, a.out_idx, out_radius.data<T>(), field.data<T>());
-        PG_CUDA_LAUNCH_CHECK();
+        pg::cuda::launch_kernel("fps_global_kernel", fps_global_kernel<T>, static_cast<unsigned>(B), threads, 0,
+                                current_cuda_stream(), points.data<T>(), N, a.seeds, S, ns, m, a.out_idx,
+                                out_radius.data<T>(), field.data<T>());
       }
     });
   }

@@ -100,7 +100,7 @@ __global__ void __launch_bounds__(kListThreads)
     knn_list_kernel(const T* __restrict__ query, const T* __restrict__ ref, int64_t Q, int64_t R,
                     int64_t blocks_per_cloud, int64_t K, T* __restrict__ dist, int64_t* __restrict__ idx, T* gd,
                     int* gi, int64_t gstride) {
-  extern __shared__ __align__(16) unsigned char smem_lists[];
+  PG_DYNAMIC_SHARED(unsigned char, smem_lists);
   __shared__ T tx[kTile], ty[kTile], tz[kTile];
   const int64_t b = blockIdx.x / blocks_per_cloud;
   const int64_t q = (blockIdx.x - b * blocks_per_cloud) * kListThreads + threadIdx.x;
@@ -166,9 +166,9 @@ template <int K>
 void launch_register(const Tensor& query, const Tensor& ref, int64_t k, const Tensor& dist2, const Tensor& idx) {
   const int64_t B = query.size(0), Q = query.size(1), R = ref.size(1);
   const int64_t bpc = (Q + kRegThreads - 1) / kRegThreads;
-  knn_register_kernel<K><<<static_cast<unsigned>(B * bpc), kRegThreads, 0, current_cuda_stream()>>>(
-      query.data<float>(), ref.data<float>(), Q, R, bpc, static_cast<int>(k), dist2.data<float>(), idx.data<int64_t>());
-  PG_CUDA_LAUNCH_CHECK();
+  pg::cuda::launch_kernel("knn_register_kernel", knn_register_kernel<K>, static_cast<unsigned>(B * bpc), kRegThreads, 0,
+                          current_cuda_stream(), query.data<float>(), ref.data<float>(), Q, R, bpc, static_cast<int>(k),
+                          dist2.data<float>(), idx.data<int64_t>());
 }
 
 int max_optin_smem() {
@@ -189,16 +189,15 @@ void launch_list(const Tensor& query, const Tensor& ref, int64_t k, const Tensor
   size_t dyn = 0;
   if (in_smem) {
     dyn = list_bytes;
-    PG_CUDA_CHECK(
-        cudaFuncSetAttribute(knn_list_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(dyn)));
+    pg::cuda::set_max_dynamic_smem_once(knn_list_kernel<T>);
   } else {
     gd = empty({k * B * Q}, query.options());
     gi = empty({k * B * Q}, TensorOptions(DType::i32, query.device()));
   }
-  knn_list_kernel<T><<<static_cast<unsigned>(B * bpc), kListThreads, dyn, current_cuda_stream()>>>(
-      query.data<T>(), ref.data<T>(), Q, R, bpc, k, dist2.data<T>(), idx.data<int64_t>(),
-      in_smem ? nullptr : gd.data<T>(), in_smem ? nullptr : gi.data<int32_t>(), B * Q);
-  PG_CUDA_LAUNCH_CHECK();
+  pg::cuda::launch_kernel("knn_list_kernel", knn_list_kernel<T>, static_cast<unsigned>(B * bpc), kListThreads, dyn,
+                          current_cuda_stream(), query.data<T>(), ref.data<T>(), Q, R, bpc, k, dist2.data<T>(),
+                          idx.data<int64_t>(), in_smem ? nullptr : gd.data<T>(), in_smem ? nullptr : gi.data<int32_t>(),
+                          B * Q);
 }
 
 }  // namespace

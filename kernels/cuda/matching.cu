@@ -76,9 +76,9 @@ struct MatchingExec<CudaBackend> {
   static void unique(const Tensor& nn, int64_t N, int64_t m, const Tensor& uniq, const Tensor& count) {
     const int64_t B = nn.size(0), M = nn.size(1);
     Tensor first = empty({B, N}, TensorOptions(DType::i32, nn.device()));
-    unique_first_kernel<<<static_cast<unsigned>(B), kThreads, 0, current_cuda_stream()>>>(
-        nn.data<int64_t>(), first.data<int32_t>(), uniq.data<int64_t>(), count.data<int64_t>(), M, N, m);
-    PG_CUDA_LAUNCH_CHECK();
+    pg::cuda::launch_kernel("unique_first_kernel", unique_first_kernel, static_cast<unsigned>(B), kThreads, 0,
+                            current_cuda_stream(), nn.data<int64_t>(), first.data<int32_t>(), uniq.data<int64_t>(),
+                            count.data<int64_t>(), M, N, m);
   }
 };
 

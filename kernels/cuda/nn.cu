@@ -139,13 +139,12 @@ void softmax_forward<CudaBackend>(const Tensor& x, const Tensor& y, int64_t oute
     T* yp = ptr<T>(y);
     switch (p) {
       case SoftmaxPath::WarpRow:
-        softmax_rows_kernel<T, 32><<<rows_grid(rows, 32), kThreads, 0, current_cuda_stream()>>>(xp, yp, rows, D, log);
-        PG_CUDA_LAUNCH_CHECK();
+        pg::cuda::launch_kernel("softmax_rows_kernel", softmax_rows_kernel<T, 32>, rows_grid(rows, 32), kThreads, 0,
+                                current_cuda_stream(), xp, yp, rows, D, log);
         break;
       case SoftmaxPath::BlockRow:
-        softmax_rows_kernel<T, kThreads>
-            <<<rows_grid(rows, kThreads), kThreads, 0, current_cuda_stream()>>>(xp, yp, rows, D, log);
-        PG_CUDA_LAUNCH_CHECK();
+        pg::cuda::launch_kernel("softmax_rows_kernel", softmax_rows_kernel<T, kThreads>, rows_grid(rows, kThreads),
+                                kThreads, 0, current_cuda_stream(), xp, yp, rows, D, log);
         break;
       default:
         parallel_for<CudaBackend>(rows, SoftmaxRowBody<T>{xp, yp, D, inner, log});
@@ -166,14 +165,13 @@ void softmax_backward<CudaBackend>(const Tensor& y, const Tensor& gy, const Tens
     T* gxp = ptr<T>(gx);
     switch (p) {
       case SoftmaxPath::WarpRow:
-        softmax_bwd_rows_kernel<T, 32>
-            <<<rows_grid(rows, 32), kThreads, 0, current_cuda_stream()>>>(yp, gyp, gxp, rows, D, log);
-        PG_CUDA_LAUNCH_CHECK();
+        pg::cuda::launch_kernel("softmax_bwd_rows_kernel", softmax_bwd_rows_kernel<T, 32>, rows_grid(rows, 32),
+                                kThreads, 0, current_cuda_stream(), yp, gyp, gxp, rows, D, log);
         break;
       case SoftmaxPath::BlockRow:
-        softmax_bwd_rows_kernel<T, kThreads>
-            <<<rows_grid(rows, kThreads), kThreads, 0, current_cuda_stream()>>>(yp, gyp, gxp, rows, D, log);
-        PG_CUDA_LAUNCH_CHECK();
+        pg::cuda::launch_kernel("softmax_bwd_rows_kernel", softmax_bwd_rows_kernel<T, kThreads>,
+                                rows_grid(rows, kThreads), kThreads, 0, current_cuda_stream(), yp, gyp, gxp, rows, D,
+                                log);
         break;
       default:
         parallel_for<CudaBackend>(rows, SoftmaxBwdRowBody<T>{yp, gyp, gxp, D, inner, log});

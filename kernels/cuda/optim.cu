@@ -145,8 +145,7 @@ void sgd_multi(const std::vector<const SgdEntry*>& list, const SgdHyper& h) {
         a.first[to] = a.first[from];
       },
       [](const SgdArgs<T>& a, int nb) {
-        sgd_multi_kernel<T><<<nb, kThreads, 0, current_cuda_stream()>>>(a);
-        PG_CUDA_LAUNCH_CHECK();
+        pg::cuda::launch_kernel("sgd_multi_kernel", sgd_multi_kernel<T>, nb, kThreads, 0, current_cuda_stream(), a);
       });
 }
 
@@ -178,8 +177,7 @@ void adam_multi(const std::vector<const AdamEntry*>& list, const AdamHyper& h) {
         a.bc2_sqrt[to] = a.bc2_sqrt[from];
       },
       [](const AdamArgs<T>& a, int nb) {
-        adam_multi_kernel<T><<<nb, kThreads, 0, current_cuda_stream()>>>(a);
-        PG_CUDA_LAUNCH_CHECK();
+        pg::cuda::launch_kernel("adam_multi_kernel", adam_multi_kernel<T>, nb, kThreads, 0, current_cuda_stream(), a);
       });
 }
 

@@ -44,9 +44,8 @@ struct P2fExec<CudaBackend> {
     const int64_t N = points.size(0), F = tris.size(0);
     const unsigned blocks = static_cast<unsigned>((N + kThreads - 1) / kThreads);
     dispatch_floating(points.dtype(), "point_to_mesh_distance", [&]<class T>() {
-      p2f_tiled_kernel<T>
-          <<<blocks, kThreads, 0, current_cuda_stream()>>>(points.data<T>(), tris.data<T>(), N, F, out.data<T>());
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("p2f_tiled_kernel", p2f_tiled_kernel<T>, blocks, kThreads, 0, current_cuda_stream(),
+                              points.data<T>(), tris.data<T>(), N, F, out.data<T>());
     });
   }
 };

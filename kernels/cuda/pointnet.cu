@@ -296,13 +296,11 @@ void channel_stats<CudaBackend>(const Tensor& z, const Tensor& mean, const Tenso
   Acc2* pp = S > 1 ? static_cast<Acc2*>(part.raw_data()) : nullptr;
   dispatch_floating(z.dtype(), "channel_stats", [&]<class T>() {
     const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(S));
-    stats_kernel<T>
-        <<<grid, dim3(kTC, kTR), 0, current_cuda_stream()>>>(ptr<T>(z), R, C, rps, pp, ptr<T>(mean), ptr<T>(var));
-    PG_CUDA_LAUNCH_CHECK();
+    pg::cuda::launch_kernel("stats_kernel", stats_kernel<T>, grid, dim3(kTC, kTR), 0, current_cuda_stream(), ptr<T>(z),
+                            R, C, rps, pp, ptr<T>(mean), ptr<T>(var));
     if (S > 1) {
-      stats_finalize_kernel<T><<<static_cast<unsigned>((C + 255) / 256), 256, 0, current_cuda_stream()>>>(
-          ptr<T>(z), pp, S, R, C, ptr<T>(mean), ptr<T>(var));
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("stats_finalize_kernel", stats_finalize_kernel<T>, static_cast<unsigned>((C + 255) / 256),
+                              256, 0, current_cuda_stream(), ptr<T>(z), pp, S, R, C, ptr<T>(mean), ptr<T>(var));
     }
   });
 }
@@ -317,9 +315,9 @@ void affine_act<CudaBackend>(const Tensor& z, const Tensor& scale, const Tensor&
   dispatch_floating(z.dtype(), "affine_act", [&]<class T>() {
     if (fast && vec_ok<T>(C, {&z, &out})) {
       const int64_t nvec = n / Vec16<T>::n;
-      affine_act_vec_kernel<T><<<grid_for(nvec, 256), 256, 0, current_cuda_stream()>>>(
-          ptr<T>(z), ptr<T>(out), ptr<T>(scale), ptr<T>(shift), nvec, C, act, static_cast<T>(slope));
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("affine_act_vec_kernel", affine_act_vec_kernel<T>, grid_for(nvec, 256), 256, 0,
+                              current_cuda_stream(), ptr<T>(z), ptr<T>(out), ptr<T>(scale), ptr<T>(shift), nvec, C, act,
+                              static_cast<T>(slope));
     } else {
       generic_affine_act<CudaBackend>(z, scale, shift, out, act, slope);
     }
@@ -344,14 +342,13 @@ void act_backward_reduce<CudaBackend>(const Tensor& gy, const Tensor& z, const T
   Acc2* pp = S > 1 ? static_cast<Acc2*>(part.raw_data()) : nullptr;
   dispatch_floating(z.dtype(), "act_backward_reduce", [&]<class T>() {
     const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(S));
-    bwd_reduce_kernel<T><<<grid, dim3(kTC, kTR), 0, current_cuda_stream()>>>(
-        ptr<T>(gy), ptr<T>(z), ptr<T>(scale), ptr<T>(shift), ptr<T>(center), ptr<T>(invstd), ptr<T>(coef), ptr<T>(gz),
-        act, static_cast<T>(slope), R, C, rps, sum_gx.defined(), pp, ptr<T>(sum_g), ptr<T>(sum_gx));
-    PG_CUDA_LAUNCH_CHECK();
+    pg::cuda::launch_kernel("bwd_reduce_kernel", bwd_reduce_kernel<T>, grid, dim3(kTC, kTR), 0, current_cuda_stream(),
+                            ptr<T>(gy), ptr<T>(z), ptr<T>(scale), ptr<T>(shift), ptr<T>(center), ptr<T>(invstd),
+                            ptr<T>(coef), ptr<T>(gz), act, static_cast<T>(slope), R, C, rps, sum_gx.defined(), pp,
+                            ptr<T>(sum_g), ptr<T>(sum_gx));
     if (S > 1) {
-      sums_finalize_kernel<T><<<static_cast<unsigned>((C + 255) / 256), 256, 0, current_cuda_stream()>>>(
-          pp, S, C, ptr<T>(sum_g), ptr<T>(sum_gx));
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("sums_finalize_kernel", sums_finalize_kernel<T>, static_cast<unsigned>((C + 255) / 256),
+                              256, 0, current_cuda_stream(), pp, S, C, ptr<T>(sum_g), ptr<T>(sum_gx));
     }
   });
 }
@@ -367,10 +364,10 @@ void bn_backward_apply<CudaBackend>(const Tensor& gy, const Tensor& z, const Ten
   dispatch_floating(z.dtype(), "bn_backward_apply", [&]<class T>() {
     if (fast && vec_ok<T>(C, {&gy, &z, &gz})) {
       const int64_t nvec = n / Vec16<T>::n;
-      bn_apply_vec_kernel<T><<<grid_for(nvec, 256), 256, 0, current_cuda_stream()>>>(
-          ptr<T>(gy), ptr<T>(z), ptr<T>(scale), ptr<T>(shift), ptr<T>(center), ptr<T>(invstd), ptr<T>(cb), ptr<T>(cd),
-          ptr<T>(gz), nvec, C, act, static_cast<T>(slope));
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("bn_apply_vec_kernel", bn_apply_vec_kernel<T>, grid_for(nvec, 256), 256, 0,
+                              current_cuda_stream(), ptr<T>(gy), ptr<T>(z), ptr<T>(scale), ptr<T>(shift),
+                              ptr<T>(center), ptr<T>(invstd), ptr<T>(cb), ptr<T>(cd), ptr<T>(gz), nvec, C, act,
+                              static_cast<T>(slope));
     } else {
       generic_bn_backward_apply<CudaBackend>(gy, z, scale, shift, center, invstd, act, slope, cb, cd, gz);
     }
@@ -397,14 +394,14 @@ void max_pool_points<CudaBackend>(const Tensor& x, const Tensor& values, const T
     Tensor pv = S > 1 ? empty({S, B, C}, x.options()) : Tensor();
     Tensor pi = S > 1 ? empty({S, B, C}, TensorOptions(DType::i64, x.device())) : Tensor();
     const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(B), static_cast<unsigned>(S));
-    maxpool_kernel<T><<<grid, dim3(kTC, kTR), 0, current_cuda_stream()>>>(
-        ptr<T>(x), N, C, chunk, ptr<T>(values), ptr<int64_t>(indices), ptr<T>(pv), ptr<int64_t>(pi));
-    PG_CUDA_LAUNCH_CHECK();
+    pg::cuda::launch_kernel("maxpool_kernel", maxpool_kernel<T>, grid, dim3(kTC, kTR), 0, current_cuda_stream(),
+                            ptr<T>(x), N, C, chunk, ptr<T>(values), ptr<int64_t>(indices), ptr<T>(pv),
+                            ptr<int64_t>(pi));
     if (S > 1) {
       const int64_t BC = B * C;
-      maxpool_merge_kernel<T><<<static_cast<unsigned>((BC + 255) / 256), 256, 0, current_cuda_stream()>>>(
-          ptr<T>(pv), ptr<int64_t>(pi), S, BC, ptr<T>(values), ptr<int64_t>(indices));
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("maxpool_merge_kernel", maxpool_merge_kernel<T>, static_cast<unsigned>((BC + 255) / 256),
+                              256, 0, current_cuda_stream(), ptr<T>(pv), ptr<int64_t>(pi), S, BC, ptr<T>(values),
+                              ptr<int64_t>(indices));
     }
   });
 }

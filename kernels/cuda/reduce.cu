@@ -49,7 +49,9 @@ __device__ __forceinline__ typename Red::acc_t warp_reduce(const Red& red, typen
 }
 
 // Offset of reduced element r, general rank (div/mod).
-__device__ __forceinline__ int64_t red_offset(const StridedIndexer<1>& ix, int64_t r) { return offset_of(ix, r); }
+__device__ __forceinline__ int64_t red_offset(const StridedIndexer<1>& ix, int64_t r) {
+  return offset_of(ix, r);
+}
 
 template <class Red>
 __global__ void reduce_thread_kernel(const typename Red::in_t* __restrict__ x, Red red, ReduceGeom g, int64_t nsplit,
@@ -77,9 +79,9 @@ __global__ void reduce_thread_kernel(const typename Red::in_t* __restrict__ x, R
 }
 
 template <class Red>
-__global__ void __launch_bounds__(kThreads) reduce_group_kernel(const typename Red::in_t* __restrict__ x, Red red,
-                                                                ReduceGeom g, int G, int64_t nsplit, int64_t chunk,
-                                                                typename Red::acc_t* __restrict__ partial) {
+__global__ void __launch_bounds__(kThreads)
+    reduce_group_kernel(const typename Red::in_t* __restrict__ x, Red red, ReduceGeom g, int G, int64_t nsplit,
+                        int64_t chunk, typename Red::acc_t* __restrict__ partial) {
   using A = typename Red::acc_t;
   using T = typename Red::in_t;
   __shared__ A warp_acc[kThreads / 32];
@@ -98,8 +100,7 @@ __global__ void __launch_bounds__(kThreads) reduce_group_kernel(const typename R
       if (g.red.ndim <= 1) {
         const int64_t rs = g.red.ndim ? g.red.strides[0][0] : 0;
         for (; r + 3 * G < r1; r += 4 * G) {
-          const T v0 = base[r * rs], v1 = base[(r + G) * rs], v2 = base[(r + 2 * G) * rs],
-                  v3 = base[(r + 3 * G) * rs];
+          const T v0 = base[r * rs], v1 = base[(r + G) * rs], v2 = base[(r + 2 * G) * rs], v3 = base[(r + 3 * G) * rs];
           a = red.reduce(a, v0, r);
           a = red.reduce(a, v1, r + G);
           a = red.reduce(a, v2, r + 2 * G);
@@ -157,15 +158,15 @@ struct ReduceExec<CudaBackend> {
     const int64_t n_out = g.n_out, R = g.R;
     const cudaStream_t stream = current_cuda_stream();
     const bool column = n_out >= 32 && g.outer.ndim > 0 && ReduceGeom::inner_stride(g.outer) == 1 &&
-                        ReduceGeom::inner_size(g.outer) >= 32 && g.red.ndim > 0 &&
-                        ReduceGeom::inner_stride(g.red) != 1;
+                        ReduceGeom::inner_size(g.outer) >= 32 && g.red.ndim > 0 && ReduceGeom::inner_stride(g.red) != 1;
     const bool thread_path = R <= 32 || column;
     int G = 32;
     int64_t nsplit = 1;
     if (thread_path) {
       if (R > 64 && n_out < kTargetThreads) nsplit = std::min((kTargetThreads + n_out - 1) / n_out, R / 32);
     } else {
-      G = static_cast<int>(std::clamp<int64_t>(static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(R / 8))), 32, kThreads));
+      G = static_cast<int>(
+          std::clamp<int64_t>(static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(R / 8))), 32, kThreads));
       const int64_t groups_wanted = kTargetThreads / G;
       if (n_out < groups_wanted) nsplit = std::min((groups_wanted + n_out - 1) / n_out, R / (16 * G));
     }
@@ -181,15 +182,15 @@ struct ReduceExec<CudaBackend> {
     }
     const int64_t items = n_out * nsplit;
     if (thread_path) {
-      reduce_thread_kernel<Red><<<grid_for(items, kThreads), kThreads, 0, stream>>>(x, red, g, nsplit, chunk, partial);
+      pg::cuda::launch_kernel("reduce_thread_kernel", reduce_thread_kernel<Red>, grid_for(items, kThreads), kThreads, 0,
+                              stream, x, red, g, nsplit, chunk, partial);
     } else {
-      reduce_group_kernel<Red><<<grid_for(items * G, kThreads), kThreads, 0, stream>>>(x, red, g, G, nsplit, chunk,
-                                                                                        partial);
+      pg::cuda::launch_kernel("reduce_group_kernel", reduce_group_kernel<Red>, grid_for(items * G, kThreads), kThreads,
+                              0, stream, x, red, g, G, nsplit, chunk, partial);
     }
-    PG_CUDA_LAUNCH_CHECK();
     if (nsplit > 1) {
-      reduce_finalize_kernel<Red><<<grid_for(n_out * 32, kThreads), kThreads, 0, stream>>>(red, partial, n_out, nsplit);
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("reduce_finalize_kernel", reduce_finalize_kernel<Red>, grid_for(n_out * 32, kThreads),
+                              kThreads, 0, stream, red, partial, n_out, nsplit);
     }
   }
 };

@@ -66,10 +66,9 @@ struct SoftProjectionExec<CudaBackend> {
     const int64_t B = query.size(0), M = query.size(1), N = points.size(1), K = idx.size(2);
     if (B * M == 0) return;
     dispatch_floating(query.dtype(), "soft_projection", [&]<class T>() {
-      sp_forward_kernel<T><<<blocks_for(B * M), kThreads, 0, current_cuda_stream()>>>(
-          query.data<T>(), points.data<T>(), idx.data<int64_t>(), B * M, M, N, K, static_cast<T>(sigma), hard,
-          projected.data<T>(), weights.data<T>());
-      PG_CUDA_LAUNCH_CHECK();
+      pg::cuda::launch_kernel("sp_forward_kernel", sp_forward_kernel<T>, blocks_for(B * M), kThreads, 0,
+                              current_cuda_stream(), query.data<T>(), points.data<T>(), idx.data<int64_t>(), B * M, M,
+                              N, K, static_cast<T>(sigma), hard, projected.data<T>(), weights.data<T>());
     });
   }
 
@@ -79,12 +78,12 @@ struct SoftProjectionExec<CudaBackend> {
     const int64_t B = query.size(0), M = query.size(1), N = points.size(1), K = idx.size(2);
     if (B * M == 0) return;
     dispatch_floating(query.dtype(), "soft_projection_backward", [&]<class T>() {
-      sp_backward_kernel<T><<<blocks_for(B * M), kThreads, 0, current_cuda_stream()>>>(
+      pg::cuda::launch_kernel(
+          "sp_backward_kernel", sp_backward_kernel<T>, blocks_for(B * M), kThreads, 0, current_cuda_stream(),
           query.data<T>(), points.data<T>(), idx.data<int64_t>(), weights.data<T>(), g_proj.data<T>(),
           g_weights.defined() ? g_weights.data<T>() : nullptr, B * M, M, N, K, static_cast<T>(sigma), hard,
           grad_query.defined() ? grad_query.data<T>() : nullptr,
           grad_points.defined() ? grad_points.data<T>() : nullptr, dsigma.defined() ? dsigma.data<T>() : nullptr);
-      PG_CUDA_LAUNCH_CHECK();
     });
   }
 };

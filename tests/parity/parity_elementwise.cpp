@@ -60,7 +60,7 @@ struct UnaryLayout {
 std::vector<UnaryLayout> unary_layouts() {
   return {
       {"contiguous n=1003 (float4 + tail)", {1003}, kIdentity},
-      {"contiguous large", {257, 1024}, kIdentity},
+      {"contiguous large", test::emu_size(Shape{257, 1024}, Shape{33, 1024}), kIdentity},
       {"misaligned offset", {1004}, [](const Tensor& t) { return t.slice(0, 1, 1004); }},
       {"transposed", {33, 65}, [](const Tensor& t) { return t.t(); }},
       {"sliced with step", {40, 30}, [](const Tensor& t) { return t.slice(1, 0, 30, 3); }},
@@ -82,7 +82,8 @@ struct BinaryLayout {
 std::vector<BinaryLayout> binary_layouts() {
   return {
       {"contiguous n=1003", {1003}, {1003}, kIdentity, kIdentity},
-      {"contiguous large", {257, 1024}, {257, 1024}, kIdentity, kIdentity},
+      {"contiguous large", test::emu_size(Shape{257, 1024}, Shape{33, 1024}), test::emu_size(Shape{257, 1024}, Shape{33, 1024}),
+       kIdentity, kIdentity},
       {"misaligned", {1004}, {1003}, [](const Tensor& t) { return t.slice(0, 1, 1004); }, kIdentity},
       {"broadcast [64,1,5] x [7,5]", {64, 1, 5}, {7, 5}, kIdentity, kIdentity},
       {"transposed x row", {65, 33}, {65}, [](const Tensor& t) { return t.t(); }, kIdentity},
@@ -319,7 +320,7 @@ TEST_CASE("parity: elementwise kernels write every element of a poisoned output"
   const std::vector<Shapes> layouts = {
       {"n=4 (one float4)", {4}, kIdentity},
       {"n=1027 (float4 + tail)", {1027}, kIdentity},
-      {"n=1 << 20", {1 << 20}, kIdentity},
+      {"n=1 << 20 (1 << 15 emulated)", {test::emu_size(1 << 20, 1 << 15)}, kIdentity},
       {"misaligned", {1028}, [](const Tensor& t) { return t.slice(0, 3, 1028); }},
       {"transposed", {37, 29}, [](const Tensor& t) { return t.t(); }},
   };

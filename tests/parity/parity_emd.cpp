@@ -40,8 +40,12 @@ TEST_CASE("emd parity: identical assignments, every mode, both CUDA paths", "[pa
     int64_t B, n;
     DType dtype;
   };
-  const std::vector<Case> cases = {{1, 1, DType::f32},    {3, 5, DType::f32},    {2, 333, DType::f64},
-                                   {3, 1024, DType::f32}, {1, 1025, DType::f32}, {2, 2500, DType::f32}};
+  // The emulator runs smaller clouds, keeping the one-tile / two-tile boundary (1024 / 1025).
+  const std::vector<Case> cases =
+      test::kEmulatedCuda
+          ? std::vector<Case>{{1, 1, DType::f32}, {3, 5, DType::f32}, {2, 120, DType::f64}, {1, 1025, DType::f32}}
+          : std::vector<Case>{{1, 1, DType::f32},    {3, 5, DType::f32},    {2, 333, DType::f64},
+                              {3, 1024, DType::f32}, {1, 1025, DType::f32}, {2, 2500, DType::f32}};
   uint64_t seed = 1;
   for (const Case& c : cases) {
     Tensor x1 = test::uniform({c.B, c.n, 3}, -1.0, 1.0, seed++, TensorOptions(c.dtype));
@@ -63,7 +67,11 @@ TEST_CASE("emd parity: clouds too large for shared memory run on the multi-CTA p
   // 6000 points need 264 KB of CTA state: Auto must fall back to the cooperative kernel.
   Tensor x1 = test::uniform({2, 6000, 3}, 0.0, 1.0, 91);
   Tensor x2 = test::uniform({2, 6000, 3}, 0.0, 1.0, 92);
-  for (EmdOptions o : {EmdOptions::msn(0.005, 50), EmdOptions{}}) {
+  // On the emulator: three auction rounds (the size, not the round count, selects the path).
+  const std::vector<EmdOptions> modes = test::kEmulatedCuda
+                                            ? std::vector<EmdOptions>{EmdOptions::msn(0.05, 3)}
+                                            : std::vector<EmdOptions>{EmdOptions::msn(0.005, 50), EmdOptions{}};
+  for (EmdOptions o : modes) {
     check_same(emd(x1, x2, o), emd(test::to_cuda(x1), test::to_cuda(x2), o));
   }
 }
@@ -90,7 +98,8 @@ TEST_CASE("emd parity: gradients w.r.t. both clouds", "[parity][emd]") {
   const Tensor a = forced.assignment;
   Tensor w = test::uniform({2, 400}, 0.5, 1.5, 96, TensorOptions(DType::f64));
   auto grads = [&](Device d) {
-    Tensor y1 = x1.to(d), y2 = x2.to(d);
+    // detach(): on the CPU to(d) returns x1 itself, which must not become a grad leaf.
+    Tensor y1 = x1.to(d).detach(), y2 = x2.to(d).detach();
     y1.requires_grad_(true);
     y2.requires_grad_(true);
     Tensor dist = emd_dist_from_assignment(y1, y2, a.to(d));
@@ -104,10 +113,11 @@ TEST_CASE("emd parity: gradients w.r.t. both clouds", "[parity][emd]") {
 }
 
 TEST_CASE("emkd parity", "[parity][emkd]") {
-  Tensor x1 = test::uniform({2, 3000, 3}, -1.0, 1.0, 97);
-  Tensor x2 = test::uniform({2, 3000, 3}, -1.0, 1.0, 98);
+  const int64_t n = test::emu_size<int64_t>(3000, 1000);
+  Tensor x1 = test::uniform({2, n, 3}, -1.0, 1.0, 97);
+  Tensor x2 = test::uniform({2, n, 3}, -1.0, 1.0, 98);
   EmkdOptions o;
-  o.leaf_size = 700;  // 4 leaves of 750 → 8 problems in one batched auction
+  o.leaf_size = n * 7 / 30;  // 4 leaves of n / 4 → 8 problems in one batched auction
   const EmkdResult c = emkd(x1, x2, o);
   const EmkdResult g = emkd(test::to_cuda(x1), test::to_cuda(x2), o);
   REQUIRE(g.assignment.to_vector<int64_t>() == c.assignment.to_vector<int64_t>());

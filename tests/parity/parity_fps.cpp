@@ -29,9 +29,13 @@ void require_same(const FpsResult& gpu, const FpsResult& cpu) {
 
 TEST_CASE("fps parity: on-chip buckets and the global fallback", "[parity][fps]") {
   for (DType dt : {DType::f32, DType::f64}) {
-    for (int64_t N : {1, 5, 100, 512, 513, 1024, 1500, 2048, 3000, 4096, 5000, 8192, 8193, 20000}) {
-      const int64_t B = N > 4096 ? 3 : 5;
-      const int64_t m = std::min<int64_t>(N, 333);
+    // The emulator keeps the bucket and on-chip-capacity boundaries with fewer samples per cloud.
+    const std::vector<int64_t> sizes = test::emu_size(
+        std::vector<int64_t>{1, 5, 100, 512, 513, 1024, 1500, 2048, 3000, 4096, 5000, 8192, 8193, 20000},
+        std::vector<int64_t>{1, 5, 100, 513, 1024, 4096, 4097, 8192, 8193});
+    for (int64_t N : sizes) {
+      const int64_t B = test::emu_size<int64_t>(N > 4096 ? 3 : 5, 2);
+      const int64_t m = std::min<int64_t>(N, test::emu_size<int64_t>(333, 40));
       Tensor p = cloud(B, N, 1000 + N, dt);
       const FpsResult cpu = fps(p, m);
       Tensor pc = p.to(kCuda);
@@ -58,17 +62,18 @@ TEST_CASE("fps parity: generic body on CUDA", "[parity][fps]") {
 }
 
 TEST_CASE("fps parity: m = N, start index, duplicates", "[parity][fps]") {
-  Tensor p = cloud(2, 1000, 4, DType::f32);
+  const int64_t N = test::emu_size<int64_t>(1000, 300);
+  Tensor p = cloud(2, N, 4, DType::f32);
   FpsOptions o;
-  o.start = 999;
-  require_same(fps(p.to(kCuda), 1000, o), fps(p, 1000, o));
+  o.start = N - 1;
+  require_same(fps(p.to(kCuda), N, o), fps(p, N, o));
   Tensor same = full({2, 64, 3}, 0.5, TensorOptions(DType::f32));
   require_same(fps(same.to(kCuda), 10), fps(same, 10));
 }
 
 TEST_CASE("fps parity: seeded (ragged counts) on every path", "[parity][fps]") {
-  for (int64_t N : {300, 3000, 12000}) {
-    const int64_t B = 3, S = 4, m = 120;
+  for (int64_t N : test::emu_size(std::vector<int64_t>{300, 3000, 12000}, std::vector<int64_t>{300, 3000})) {
+    const int64_t B = 3, S = 4, m = test::emu_size<int64_t>(120, 40);
     Tensor p = cloud(B, N, 50 + N, DType::f32);
     const std::vector<int64_t> sv{5, 5, 200, 7, 1, 2, -1, -1, N - 1, 0, 3, 9};
     Tensor seeds = from_vector(sv, {B, S});

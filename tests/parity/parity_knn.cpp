@@ -41,7 +41,9 @@ TEST_CASE("knn parity: register buckets, shared and global lists (float32)", "[p
   struct Case {
     int64_t B, Q, R;
   };
-  for (const Case c : {Case{1, 5, 300}, Case{3, 257, 1000}, Case{2, 1000, 2049}}) {
+  const std::vector<Case> cases = test::emu_size(std::vector<Case>{{1, 5, 300}, {3, 257, 1000}, {2, 1000, 2049}},
+                                                 std::vector<Case>{{1, 5, 300}, {2, 257, 700}});
+  for (const Case c : cases) {
     Tensor q = cloud(c.B, c.Q, 1 + c.Q, DType::f32);
     Tensor r = cloud(c.B, c.R, 2 + c.R, DType::f32);
     Tensor qc = q.to(kCuda), rc = r.to(kCuda);

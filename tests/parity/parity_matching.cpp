@@ -24,7 +24,7 @@ const Device kCuda = Device::cuda(0);
 
 TEST_CASE("match_and_complete parity", "[parity][matching]") {
   for (DType dt : {DType::f32, DType::f64}) {
-    for (int64_t N : {64, 1024, 5000}) {
+    for (int64_t N : test::emu_size(std::vector<int64_t>{64, 1024, 5000}, std::vector<int64_t>{64, 1024})) {
       const int64_t B = 3;
       const Tensor pts = test::uniform({B, N, 3}, -1, 1, 1 + N, TensorOptions(dt));
       for (int64_t Mg : {8, 700, 2000}) {

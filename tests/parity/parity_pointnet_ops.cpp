@@ -35,9 +35,11 @@ struct Run {
 Run run_mlp(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& gamma, const Tensor& beta,
             const Tensor& cot, int bn_mode, Activation a, PointnetImpl impl, Device dev) {
   Run r;
-  Tensor xl = x.to(dev).requires_grad_(true), wl = w.to(dev).requires_grad_(true);
-  Tensor bl = b.to(dev).requires_grad_(true);
-  Tensor gl = gamma.to(dev).requires_grad_(true), bel = beta.to(dev).requires_grad_(true);
+  // detach(): on the CPU to(dev) returns the tensor itself, which must not become a leaf that
+  // requires grad (the next device's copy would then be a non-leaf without .grad).
+  Tensor xl = x.to(dev).detach().requires_grad_(true), wl = w.to(dev).detach().requires_grad_(true);
+  Tensor bl = b.to(dev).detach().requires_grad_(true);
+  Tensor gl = gamma.to(dev).detach().requires_grad_(true), bel = beta.to(dev).detach().requires_grad_(true);
   r.rm = full({w.size(0)}, 0.1, TensorOptions(x.dtype(), dev));
   r.rv = full({w.size(0)}, 1.5, TensorOptions(x.dtype(), dev));
   SharedMLPOptions o;
@@ -129,7 +131,7 @@ TEST_CASE("batch_norm parity over points and features", "[parity][pointnet_ops]"
       std::vector<Tensor> res[2];
       int k = 0;
       for (Device dev : {Device::cpu(), kCuda}) {
-        Tensor xl = x.to(dev).requires_grad_(true), gl = gamma.to(dev).requires_grad_(true);
+        Tensor xl = x.to(dev).detach().requires_grad_(true), gl = gamma.to(dev).detach().requires_grad_(true);
         Tensor rm = full({C}, 0.3, TensorOptions(DType::f64, dev)), rv = full({C}, 2.0, TensorOptions(DType::f64, dev));
         Tensor y = batch_norm(xl, gl, beta.to(dev), rm, rv, training, 0.2, 1e-3);
         sum(mul(y, cot.to(dev))).backward();

@@ -2,6 +2,8 @@
 // CUDA caching allocator reuses, counts and releases blocks as documented in core/allocator.h.
 #include <catch2/catch.hpp>
 
+#include <cuda_runtime.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -209,9 +211,11 @@ TEST_CASE("caching allocator: reuse, statistics and empty_cache on a device", "[
   REQUIRE(s3.reserved == s2.reserved);
   cu::caching_free(q);
 
-  // Another stream never reuses the block (the handle is only a pool key here; no work is
-  // issued on it).
-  const auto other = reinterpret_cast<cu::StreamHandle>(uintptr_t{0x5eed0});
+  // Another stream never reuses the block (no work is issued on it). It must be a real stream:
+  // pools are keyed by cudaStreamGetId.
+  cudaStream_t other_stream = nullptr;
+  REQUIRE(cudaStreamCreate(&other_stream) == cudaSuccess);
+  const auto other = static_cast<cu::StreamHandle>(other_stream);
   void* r = cu::caching_allocate(1000, 0, other);
   const cu::AllocatorStats s4 = cu::allocator_stats();
   REQUIRE(r != p);
@@ -251,4 +255,5 @@ TEST_CASE("caching allocator: reuse, statistics and empty_cache on a device", "[
   Tensor u = pg::empty({200}, TensorOptions(DType::f32, Device::cuda(0)));
   REQUIRE(u.raw_data() == first);
   REQUIRE(cu::allocator_stats().num_cache_hits == hits + 1);
+  REQUIRE(cudaStreamDestroy(other_stream) == cudaSuccess);
 }

@@ -16,6 +16,7 @@
 #include "core/parallel_for.h"
 #include "kernels/reduce.h"
 #include "ops/ops.h"
+#include "test_util.h"
 
 namespace {
 
@@ -73,20 +74,21 @@ struct Case {
   bool permute_last_two = false;  // feed a non-contiguous (transposed) view
 };
 
+// Sizes: the emulator (test::emu_size) runs each case about 10x smaller, keeping every launch path.
 std::vector<Case> cases() {
   return {
-      {"small R, many outputs (thread kernel)", {4096, 17}, {1}},
+      {"small R, many outputs (thread kernel)", test::emu_size(Shape{4096, 17}, Shape{512, 17}), {1}},
       {"tiny R over a middle dim", {64, 3, 50}, {1}},
-      {"moderate R rows (group G=32)", {1000, 300}, {1}},
-      {"large R rows (group G=256, one output per block)", {300, 8192}, {1}},
-      {"few outputs, huge R (split + finalize)", {3, 400000}, {1}},
-      {"column layout, R split", {6000, 300}, {0}},
-      {"column layout, many outputs (no split)", {40, 300000}, {0}},
-      {"few strided outputs (group kernel, strided loads)", {200000, 3}, {0}},
+      {"moderate R rows (group G=32)", test::emu_size(Shape{1000, 300}, Shape{100, 300}), {1}},
+      {"large R rows (group G=256, one output per block)", test::emu_size(Shape{300, 8192}, Shape{30, 8192}), {1}},
+      {"few outputs, huge R (split + finalize)", test::emu_size(Shape{3, 400000}, Shape{3, 40000}), {1}},
+      {"column layout, R split", test::emu_size(Shape{6000, 300}, Shape{1200, 300}), {0}},
+      {"column layout, many outputs (no split)", test::emu_size(Shape{40, 300000}, Shape{40, 30000}), {0}},
+      {"few strided outputs (group kernel, strided loads)", test::emu_size(Shape{200000, 3}, Shape{20000, 3}), {0}},
       {"rank-2 reduced index space", {7, 50, 9, 40}, {0, 2}},
-      {"transposed input", {500, 700}, {1}, true},
-      {"full reduction > 1e6 elements", {1100, 1000}, {0, 1}},
-      {"full reduction of a 3-D tensor", {64, 128, 130}, {}},
+      {"transposed input", test::emu_size(Shape{500, 700}, Shape{100, 700}), {1}, true},
+      {"full reduction, large (> 1e6 elements on a GPU)", test::emu_size(Shape{1100, 1000}, Shape{110, 1000}), {0, 1}},
+      {"full reduction of a 3-D tensor", test::emu_size(Shape{64, 128, 130}, Shape{16, 128, 130}), {}},
   };
 }
 

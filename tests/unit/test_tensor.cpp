@@ -53,6 +53,19 @@ TEST_CASE("item and to(dtype)", "[core]") {
   REQUIRE_THROWS_WITH(f.data<double>(), Catch::Contains("requested float64 but the tensor is float32"));
 }
 
+TEST_CASE("float to integer conversions saturate and map NaN to 0", "[core]") {
+  // CUDA's conversion instruction saturates; a plain host cast is undefined out of range (x86
+  // gives INT_MIN). Both backends now saturate (tests/parity/parity_defects.cpp compares them).
+  Tensor f = tensor({NAN, INFINITY, -INFINITY, 1e10, -1e10, 2.9, -2.9, 2147483648.0, 300.0, -1.0}, DType::f64);
+  REQUIRE(f.to(DType::i32).to_vector<int32_t>() ==
+          std::vector<int32_t>{0, INT32_MAX, INT32_MIN, INT32_MAX, INT32_MIN, 2, -2, INT32_MAX, 300, -1});
+  REQUIRE(f.to(DType::i64).to_vector<int64_t>() ==
+          std::vector<int64_t>{0, INT64_MAX, INT64_MIN, 10000000000, -10000000000, 2, -2, 2147483648, 300, -1});
+  REQUIRE(f.to(DType::u8).to_vector<uint8_t>() == std::vector<uint8_t>{0, 255, 0, 255, 0, 2, 0, 255, 255, 0});
+  REQUIRE(f.to(DType::f32).to(DType::i64).to_vector<int64_t>()[1] == INT64_MAX);  // float32 source too
+  REQUIRE(f.to(DType::b8).to_vector<uint8_t>() == std::vector<uint8_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+}
+
 TEST_CASE("view strides and offsets after chains of permute/slice/expand", "[core][views]") {
   Tensor x = arange(0.0, 24.0, 1.0, DType::f32).reshape({2, 3, 4});
   REQUIRE(x.strides() == Shape{12, 4, 1});

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Deliberate kernel breakages that the CUDA parity suite on the emulator must catch (issue 9):
+# each mutation is applied to one .cu file, pg_cuda_tests is rebuilt in the emulator build
+# (build-emu/, PG_CUDA=EMULATE) and the named parity cases are run; the script fails if a
+# mutant PASSES. The file is restored afterwards (also on error or Ctrl-C).
+#
+#   bash tools/emu_mutations.sh            # every mutation
+#   bash tools/emu_mutations.sh shuffle    # those whose name contains "shuffle"
+#
+# Not part of ctest (each mutant costs a recompile); run it after changing the emulator or the
+# kernels it names. Each line of MUTATIONS: name | file | perl -0 substitution | Catch2 test filter.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${PG_EMU_BUILD_DIR:-$ROOT/build-emu}"
+ONLY="${1:-}"
+
+MUTATIONS=(
+  # The barrier between loading a reference tile into shared memory and reading it.
+  'removed __syncthreads (chamfer tile load)|kernels/cuda/chamfer.cu|s/(tile\[t\] = P4<T>\{p\[0\], p\[1\], p\[2\], T\(0\)\};\n    \}\n)    __syncthreads\(\);\n/$1/|[parity][chamfer]'
+  # The inner tile loop skips the last point of every tile.
+  'off-by-one in a tile loop (chamfer)|kernels/cuda/chamfer.cu|s/for \(int j = 0; j < n; \+\+j\) \{/for (int j = 0; j < n - 1; ++j) {/|[parity][chamfer]'
+  # The warp reduction tree starts at offset 8: lanes 16..31 never reach lane 0.
+  'wrong shuffle offset (reduce warp tree)|kernels/cuda/reduce.cu|s/for \(int d = 16; d > 0; d >>= 1\) a = red\.combine/for (int d = 8; d > 0; d >>= 1) a = red.combine/|[parity][reduce]'
+)
+
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  ARGS=(-DPG_CUDA=EMULATE -DPG_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release)
+  if command -v ccache >/dev/null 2>&1; then ARGS+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  cmake -S "$ROOT" -B "$BUILD" "${ARGS[@]}" >/dev/null
+fi
+BIN="$BUILD/tests/pg_cuda_tests"
+
+backup=""
+target=""
+restore() {
+  if [ -n "$backup" ] && [ -f "$backup" ]; then
+    cp "$backup" "$target"
+    rm -f "$backup"
+    backup=""
+  fi
+}
+trap restore EXIT INT TERM
+
+fail=0
+for m in "${MUTATIONS[@]}"; do
+  IFS='|' read -r name file expr filter <<<"$m"
+  if [ -n "$ONLY" ] && [[ "$name" != *"$ONLY"* ]]; then continue; fi
+  target="$ROOT/$file"
+  backup="$(mktemp)"
+  cp "$target" "$backup"
+  perl -0pi -e "$expr" "$target"
+  if cmp -s "$target" "$backup"; then
+    echo "MUTATION NOT APPLIED: $name ($file): the substitution matched nothing; update this script"
+    restore
+    fail=1
+    continue
+  fi
+  echo "== mutant: $name"
+  diff "$backup" "$target" | sed 's/^/   /' || true
+  cmake --build "$BUILD" -j"$(nproc)" --target pg_cuda_tests >/dev/null
+  # --abort: stop at the first failed assertion (a killed mutant costs seconds, not the whole case).
+  if PG_CUDA_SYNC=1 "$BIN" --abort "$filter" >"$BUILD/mutant.log" 2>&1; then
+    echo "   SURVIVED: $filter passed with the mutant (log: $BUILD/mutant.log)"
+    fail=1
+  else
+    echo "   killed: $(grep -E '^test cases:' "$BUILD/mutant.log" | tail -1)"
+  fi
+  restore
+done
+# Leave the build matching the sources again.
+cmake --build "$BUILD" -j"$(nproc)" --target pg_cuda_tests >/dev/null
+exit $fail
