@@ -86,6 +86,18 @@ TEST_CASE("pg numeric options print readable bounds", "[cli]") {
   require_readable_bound({"demo", "--lr", "nan"}, "--lr: must be a number, got nan");
   require_readable_bound({"render", in, dir.file("v.png"), "--elevation", "91"}, "--elevation: must be in [-90, 90], got 91");
   require_readable_bound({"render", in, dir.file("v.png"), "--size", "8"}, "--size: must be in [16, 4096], got 8");
+  // The sampler commands (pg train samplenet/pcae/..., pg eval sampling, pg sample).
+  require_readable_bound({"train", "samplenet", "--task", "cls", "--m", "0", "--task-model", in, "--data", dir.path(),
+                          "--out", out},
+                         "--m: must be >= 1, got 0");
+  require_readable_bound({"train", "samplenet", "--task", "cls", "--m", "8", "--task-model", in, "--data", dir.path(),
+                          "--out", out, "--alpha", "-1"},
+                         "--alpha: must be >= 0, got -1");
+  require_readable_bound({"train", "pcae", "--data", dir.path(), "--out", out, "--batch-size", "-3"},
+                         "--batch-size: must be in [0, 1048576], got -3");
+  require_readable_bound({"eval", "sampling", "--method", "fps", "--m", "8,0", "--data", dir.path()},
+                         "--m: must be >= 1, got 0");
+  require_readable_bound({"sample", "--method", "fps", "--m", "0", "--in", in, "--out", out}, "--m: must be >= 1, got 0");
 }
 
 #endif  // PG_CLI_BINARY

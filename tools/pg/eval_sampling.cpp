@@ -21,6 +21,7 @@
 #include "models/zoo/pointnet.h"
 #include "models/zoo/registry.h"
 #include "models/zoo/sampling_methods.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 
 namespace pg::cli {
@@ -155,19 +156,19 @@ void register_sampling_eval(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"random", "fps", "snet", "progressive", "samplenet"}));
   cmd->add_option("--sampler", c.sampler, "learned sampler checkpoint (pg train samplenet|snet|progressive)");
-  cmd->add_option("--m", c.m, "sample sizes, e.g. 8,16,32")->required()->delimiter(',');
+  cmd->add_option("--m", c.m, "sample sizes, e.g. 8,16,32")->required()->delimiter(',')->check(PositiveInt());
   cmd->add_option("--task-model", c.task_model, "frozen task network (default: the sampler's)");
   cmd->add_option("--data", c.data, "data folder (ModelNet40 HDF5 layout)")->required();
   cmd->add_option("--class", c.class_name, "only this class (e.g. airplane for registration)");
   cmd->add_option("--split", c.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));
   cmd->add_option("--points", c.points, "first k points of every shape (0: the sampler's, else cls/reg 1024, rec 2048)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--batch-size", c.batch_size, "clouds per batch")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(NonNegativeInt());
+  cmd->add_option("--batch-size", c.batch_size, "clouds per batch")->capture_default_str()->check(PositiveInt());
   cmd->add_option("--seed", c.seed, "seed of the random method")->capture_default_str();
   cmd->add_option("--max-angle", c.max_angle, "reg: Euler angles of the test pairs in ±degrees")->capture_default_str();
   cmd->add_option("--test-repeat", c.test_repeat, "reg: pairs per test shape")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   cmd->add_option("--test-seed", c.test_seed, "reg: seed of the test motions")->capture_default_str();
   cmd->add_option("--device", c.device, "cpu or cuda[:N]")->capture_default_str();
   cmd->add_flag("--json", c.json, "one JSON object per m instead of text");

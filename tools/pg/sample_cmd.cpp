@@ -22,6 +22,7 @@
 #include "models/zoo/registry.h"
 #include "models/zoo/sampling_methods.h"
 #include "ops/ops.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 
 namespace pg::cli {
@@ -140,13 +141,13 @@ void register_sample(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"random", "fps", "snet", "progressive", "samplenet"}));
   cmd->add_option("--sampler", c.sampler, "learned sampler checkpoint (pg train samplenet|snet|progressive)");
-  cmd->add_option("--m", c.m, "points to keep per cloud")->required();
+  cmd->add_option("--m", c.m, "points to keep per cloud")->required()->check(PositiveInt());
   cmd->add_option("--in", c.in, "cloud file (.xyz/.ply/.off/.h5) or data folder (ModelNet40 HDF5 layout)")->required();
   cmd->add_option("--out", c.out, "output file (format by extension) or folder")->required();
   cmd->add_option("--points", c.points, "first k points of every cloud first (0: the sampler's input size, else all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   cmd->add_option("--seed", c.seed, "seed of the random method")->capture_default_str();
-  cmd->add_option("--batch-size", c.batch_size, "clouds per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", c.batch_size, "clouds per batch")->capture_default_str()->check(PositiveInt());
   cmd->add_option("--device", c.device, "cpu or cuda[:N]")->capture_default_str();
   cmd->add_option("--threads", c.threads, "CPU threads (0: OpenMP default)")->capture_default_str();
   cmd->callback([] { run(c); });

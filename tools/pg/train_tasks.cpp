@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "models/train/sampler_trainer.h"
 #include "models/train/tasknet_trainer.h"
+#include "tools/pg/cli_validators.h"
 #include "tools/pg/commands.h"
 #include "tools/pg/progress.h"
 #include "tools/pg/train_progress.h"
@@ -51,21 +52,21 @@ void add_common(CLI::App* cmd, train::TaskNetTrainOptions& o, std::string& devic
   cmd->add_option("--out", o.out_dir, "run folder: checkpoints last.h5/best.h5 and log.csv")->required();
   cmd->add_option("--class", o.class_name, "train and test on this class only (e.g. airplane)");
   cmd->add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
-  cmd->add_option("--epochs", o.epochs, "number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", o.epochs, "number of epochs")->capture_default_str()->check(PositiveInt());
   cmd->add_option("--batch-size", o.batch_size, "clouds per batch (0: the network's default)")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t(0), int64_t(1) << 20));
+      ->check(IntRange(0, int64_t(1) << 20));
   cmd->add_option("--points", o.points, "first k points of every shape (0: the network's default)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   cmd->add_option("--lr", o.lr, "Adam learning rate (0: the network's default)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(RealAtLeast(0));
   cmd->add_option("--seed", o.seed, "seed of initialisation, shuffling and motions")->capture_default_str();
   cmd->add_flag("--resume", o.resume, "continue from RUN/last.h5 (same options; raise --epochs to extend)");
   cmd->add_option("--eval-every", o.eval_every, "evaluate on the test split every k epochs")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   cmd->add_option("--threads", threads, "CPU threads (0: OpenMP default)")->capture_default_str();
 }
 
@@ -115,7 +116,7 @@ void register_sampler(CLI::App* train, const std::string& name, const std::strin
   cmd->add_option(
          "--m", c.o.m,
          kind == "progressivenet" ? "largest ordered size (default: all input points)" : "number of points to sample")
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   cmd->add_option("--task-model", c.o.task_model, "frozen task network checkpoint (pg train pointnet|pcae|pcrnet)")
       ->required();
   cmd->add_option("--data", c.o.data_dir, "data folder (ModelNet40 HDF5 layout)")->required();
@@ -127,40 +128,40 @@ void register_sampler(CLI::App* train, const std::string& name, const std::strin
       ->capture_default_str()
       ->check(CLI::IsMember({"paper", "code"}));
   cmd->add_option("--points", c.o.in_points, "input points per cloud (0: cls/reg 1024, rec 2048)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   cmd->add_option("--alpha", c.alpha, "weight of the simplification loss (default per task)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--beta", c.beta, "weight of the max NN term (default 1)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--gamma", c.gamma, "La(P,Q) weight γ (default per task)")->check(CLI::NonNegativeNumber);
+      ->check(RealAtLeast(0));
+  cmd->add_option("--beta", c.beta, "weight of the max NN term (default 1)")->check(RealAtLeast(0));
+  cmd->add_option("--gamma", c.gamma, "La(P,Q) weight γ (default per task)")->check(RealAtLeast(0));
   cmd->add_option("--delta", c.delta, "La(P,Q) weight δ per sampled point (default per task)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(RealAtLeast(0));
   if (kind == "samplenet") {
     cmd->add_option("--lambda", c.lambda, "weight of the projection loss σ (default per task)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(RealAtLeast(0));
     cmd->add_option("--k", c.k, "soft-projection neighbours (default cls 7, rec 16, reg 8)")
-        ->check(CLI::PositiveNumber);
+        ->check(PositiveInt());
     cmd->add_option("--min-sigma", c.min_sigma, "floor on σ = t² (default: paper 0; code: reg 0.01)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(RealAtLeast(0));
     cmd->add_option("--init-temperature", c.o.init_temperature, "initial t")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(PositiveReal());
   }
   cmd->add_option("--last-bn", c.last_bn,
                   "BN on the output layer: true or false (default: paper false; code: cls true)")
       ->check(CLI::IsMember({"true", "false"}));
   cmd->add_option("--eval-m", c.o.eval_m, "progressive: the m evaluated after each epoch (default min(32, m))")
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   cmd->add_option("--device", c.device, "cpu or cuda[:N]")->capture_default_str();
-  cmd->add_option("--epochs", c.o.epochs, "number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", c.o.epochs, "number of epochs")->capture_default_str()->check(PositiveInt());
   cmd->add_option("--batch-size", c.o.batch_size, "clouds per batch (0: cls/reg 32, rec 50)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   cmd->add_option("--lr", c.o.lr, "Adam learning rate (0: cls 0.01, rec 5e-4, reg 1e-3)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(RealAtLeast(0));
   cmd->add_option("--seed", c.o.seed, "seed of initialisation, shuffling and motions")->capture_default_str();
   cmd->add_flag("--resume", c.o.resume, "continue from RUN/last.h5 (same options; raise --epochs to extend)");
   cmd->add_option("--eval-every", c.o.eval_every, "evaluate on the test split every k epochs")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   cmd->add_option("--max-angle", c.o.max_angle_deg, "reg: Euler angles uniform in ±this many degrees")
       ->capture_default_str();
   cmd->add_option("--threads", c.threads, "CPU threads (0: OpenMP default)")->capture_default_str();
@@ -182,7 +183,7 @@ void register_task_training(CLI::App& app) {
       ->capture_default_str();
   r->add_option("--test-repeat", pcr.o.test_repeat, "test pairs per test shape")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   r->callback([] { run_tasknet(pcr, false); });
   register_sampler(train, "samplenet", "samplenet", "Train SampleNet (soft projection; fixed size or --progressive)");
   register_sampler(train, "snet", "snet", "Train S-NET (generated points, matched at inference)");
