@@ -6,22 +6,31 @@
 
 namespace pg::models {
 
-PCAE::PCAE(PCAEConfig cfg) : nn::Model("PCAE"), cfg_(cfg) {
-  PG_CHECK(cfg.points >= 1, "PCAE: points must be positive, got ", cfg.points);
-  PG_CHECK(cfg.bottleneck >= 1, "PCAE: bottleneck must be positive, got ", cfg.bottleneck);
+PCAEStacks make_pcae_stacks(int64_t bottleneck, int64_t out_dim, double bn_eps, double bn_momentum,
+                            const TensorOptions& tensor, Generator* gen) {
   nn::MLPOptions enc;
   enc.batch_norm = enc.last_batch_norm = enc.last_activation = true;
   enc.init = nn::LinearInit::xavier;
-  enc.bn_eps = cfg.bn_eps;
-  enc.bn_momentum = cfg.bn_momentum;
-  enc.tensor = cfg.tensor;
-  enc.gen = cfg.gen;
-  encoder = register_module("encoder", nn::make_shared_mlp({3, 64, 128, 128, 256, cfg.bottleneck}, enc));
+  enc.bn_eps = bn_eps;
+  enc.bn_momentum = bn_momentum;
+  enc.tensor = tensor;
+  enc.gen = gen;
+  PCAEStacks s;
+  s.encoder = nn::make_shared_mlp({3, 64, 128, 128, 256, bottleneck}, enc);
   nn::MLPOptions dec;
   dec.init = nn::LinearInit::xavier;
-  dec.tensor = cfg.tensor;
-  dec.gen = cfg.gen;
-  decoder = register_module("decoder", nn::make_mlp({cfg.bottleneck, 256, 256, cfg.points * 3}, dec));
+  dec.tensor = tensor;
+  dec.gen = gen;
+  s.decoder = nn::make_mlp({bottleneck, 256, 256, out_dim}, dec);
+  return s;
+}
+
+PCAE::PCAE(PCAEConfig cfg) : nn::Model("PCAE"), cfg_(cfg) {
+  PG_CHECK(cfg.points >= 1, "PCAE: points must be positive, got ", cfg.points);
+  PG_CHECK(cfg.bottleneck >= 1, "PCAE: bottleneck must be positive, got ", cfg.bottleneck);
+  PCAEStacks stacks = make_pcae_stacks(cfg.bottleneck, cfg.points * 3, cfg.bn_eps, cfg.bn_momentum, cfg.tensor, cfg.gen);
+  encoder = register_module("encoder", stacks.encoder);
+  decoder = register_module("decoder", stacks.decoder);
 }
 
 Tensor PCAE::encode(const Tensor& points) const {

@@ -35,6 +35,16 @@ struct PCAEConfig {
   Generator* gen = nullptr;  // initialisation draws (default generator when null)
 };
 
+// The PCAE encoder (BN + ReLU on every layer, Xavier init) and decoder (no BN, linear output of
+// `out_dim`), built in that order from `gen`. SampleNet's reconstruction simplification network
+// is the same pair with out_dim = 3·m.
+struct PCAEStacks {
+  std::shared_ptr<nn::SharedMLP> encoder;
+  std::shared_ptr<nn::Sequential> decoder;
+};
+PCAEStacks make_pcae_stacks(int64_t bottleneck, int64_t out_dim, double bn_eps, double bn_momentum,
+                            const TensorOptions& tensor, Generator* gen);
+
 class PCAE : public nn::Model {
  public:
   explicit PCAE(PCAEConfig cfg = {});

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "models/nn/mlp.h"
+#include "models/zoo/pcae.h"
 #include "ops/ops.h"
 
 namespace pg::models {
@@ -31,17 +32,11 @@ SimplifyNet::SimplifyNet(SimplifyNetConfig cfg) : nn::Module("SimplifyNet"), cfg
     fc = register_module("fc", std::make_shared<nn::SharedMLP>(std::vector<int64_t>{cfg.bottleneck, 256, 256, 256}, m));
     out = register_module("out", std::make_shared<nn::SharedMLPLayer>(256, out3, cfg.last_bn, Activation::none, m));
   } else {
-    nn::MLPOptions enc;
-    enc.batch_norm = enc.last_batch_norm = enc.last_activation = true;
-    enc.init = nn::LinearInit::xavier;
-    enc.tensor = cfg.tensor;
-    enc.gen = cfg.gen;
-    encoder = register_module("encoder", nn::make_shared_mlp({3, 64, 128, 128, 256, cfg.bottleneck}, enc));
-    nn::MLPOptions dec;
-    dec.init = nn::LinearInit::xavier;
-    dec.tensor = cfg.tensor;
-    dec.gen = cfg.gen;
-    decoder = register_module("decoder", nn::make_mlp({cfg.bottleneck, 256, 256, out3}, dec));
+    // The PCAE layout with MLPOptions' default BN settings.
+    const nn::MLPOptions defaults;
+    PCAEStacks stacks = make_pcae_stacks(cfg.bottleneck, out3, defaults.bn_eps, defaults.bn_momentum, cfg.tensor, cfg.gen);
+    encoder = register_module("encoder", stacks.encoder);
+    decoder = register_module("decoder", stacks.decoder);
   }
 }
 
