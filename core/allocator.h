@@ -49,7 +49,19 @@ struct AllocatorStats {
 // pool of the stream it was allocated for and is reused only for that stream (pools are keyed
 // by the stream's unique id, so a new stream that happens to get a destroyed stream's handle
 // does not inherit its blocks).
+//
+// PG_CUDA_NO_CACHING=1 (read once at start-up; a debugging aid, like PyTorch's
+// PYTORCH_NO_CUDA_MEMORY_CACHING) turns the cache off: every block is one cudaMalloc of exactly
+// `nbytes`, given back with cudaFree when freed (after the streams that used it, if
+// record_stream was called). Memory checkers (compute-sanitizer, ASan on the CUDA emulator)
+// then see each tensor's own bounds instead of a rounded, recycled block.
 void* caching_allocate(size_t nbytes, int device, StreamHandle stream);
+// Whether the cache is off (PG_CUDA_NO_CACHING=1 at start-up, or set_caching_enabled(false)).
+bool caching_disabled();
+// Turns the cache on or off at run time (tests of either behaviour); turning it off first
+// returns every cached block to the driver. Blocks live across the switch are freed by the
+// rule in force when they are freed.
+void set_caching_enabled(bool on);
 void caching_free(void* p);
 // Marks the live block `p` as used by `stream` too (PyTorch's record_stream): when it is
 // freed, it is reused only after the work queued on every such stream up to the free has

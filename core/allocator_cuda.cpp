@@ -9,6 +9,11 @@
 // on each of them and the block waits in `deferred_` until all have completed.
 // On cudaMalloc failure every device's cache is emptied (each device synchronised first) and
 // the call retried once before reporting out-of-memory with the statistics.
+// PG_CUDA_NO_CACHING=1: exact-size blocks, cudaFree'd when they become free (see allocator.h).
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
@@ -30,6 +35,20 @@ size_t round_allocation_size(size_t nbytes) {
   if (nbytes == 0) nbytes = 1;
   if (nbytes <= kSmallLimit) return (nbytes + kSmall - 1) / kSmall * kSmall;
   return (nbytes + kLarge - 1) / kLarge * kLarge;
+}
+
+namespace {
+std::atomic<bool>& caching_switch() {
+  static std::atomic<bool> on{[] {
+    const char* v = std::getenv("PG_CUDA_NO_CACHING");
+    return v == nullptr || v[0] == '\0' || std::strcmp(v, "0") == 0;
+  }()};
+  return on;
+}
+}  // namespace
+
+bool caching_disabled() {
+  return !caching_switch().load();
 }
 
 #if PG_WITH_CUDA
@@ -63,13 +82,14 @@ using PoolKey = std::tuple<int, uintptr_t, size_t>;  // (device, stream, size): 
 class CachingAllocator {
  public:
   void* allocate(size_t nbytes, int device, StreamHandle stream) {
-    const size_t size = round_allocation_size(nbytes);
+    const bool caching = !caching_disabled();
+    const size_t size = caching ? round_allocation_size(nbytes) : std::max<size_t>(nbytes, 1);
     const uintptr_t skey = key_of(stream);
     std::lock_guard<std::mutex> lock(mu_);
     stats_.num_allocs++;
     process_deferred_locked(false);
     auto it = free_.lower_bound(PoolKey{device, skey, size});
-    if (it != free_.end() && std::get<0>(it->first) == device && std::get<1>(it->first) == skey &&
+    if (caching && it != free_.end() && std::get<0>(it->first) == device && std::get<1>(it->first) == skey &&
         std::get<2>(it->first) <= size + size / 4 + 512) {
       Block b = it->second;
       free_.erase(it);
@@ -115,7 +135,7 @@ class CachingAllocator {
     live_.erase(it);
     stats_.allocated -= b.size;
     if (b.uses.empty()) {
-      free_.emplace(PoolKey{b.device, b.stream_key, b.size}, b);
+      release_or_cache_locked(b);
       return;
     }
     // Other streams used the block: it becomes reusable once their work queued so far is done.
@@ -194,10 +214,22 @@ class CachingAllocator {
         continue;
       }
       for (cudaEvent_t e : d.events) cudaEventDestroy(e);
-      free_.emplace(PoolKey{d.block.device, d.block.stream_key, d.block.size}, d.block);
+      release_or_cache_locked(d.block);
       deferred_[i] = std::move(deferred_.back());
       deferred_.pop_back();
     }
+  }
+
+  // A block no stream uses any more: into its pool, or (caching off) back to the driver.
+  void release_or_cache_locked(const Block& b) {
+    if (!caching_disabled()) {
+      free_.emplace(PoolKey{b.device, b.stream_key, b.size}, b);
+      return;
+    }
+    DeviceSwitch on(b.device);
+    cudaFree(b.ptr);  // waits for the device like any cudaFree; a fault surfaces at the next check
+    stats_.reserved -= b.size;
+    stats_.num_device_frees++;
   }
 
   void release_cached_locked() {
@@ -249,6 +281,10 @@ void* caching_allocate(size_t nbytes, int device, StreamHandle stream) {
   }
   return p;
 }
+void set_caching_enabled(bool on) {
+  caching_switch().store(on);
+  if (!on) instance().empty_cache();
+}
 void caching_free(void* p) {
   instance().free(p);
 }
@@ -281,6 +317,9 @@ AllocatorStats allocator_stats() {
 }
 void reset_peak_stats() {}
 void empty_cache() {}
+void set_caching_enabled(bool on) {
+  caching_switch().store(on);
+}
 
 #endif
 

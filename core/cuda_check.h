@@ -9,6 +9,7 @@
   do {                                                                                       \
     cudaError_t pg_err_ = (call);                                                            \
     if (pg_err_ != cudaSuccess) {                                                            \
+      cudaGetLastError(); /* reported here: not again by the next unrelated check */         \
       ::pg::detail::throw_error(__FILE__, __LINE__, #call,                                   \
                                 ::pg::detail::concat("CUDA error ", cudaGetErrorName(pg_err_), \
                                                      ": ", cudaGetErrorString(pg_err_)));    \

@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Deliberate kernel breakages that the CUDA parity suite on the emulator must catch (issue 9):
 # each mutation is applied to one .cu file, pg_cuda_tests is rebuilt in the emulator build
-# (build-emu/, PG_CUDA=EMULATE) and the named parity cases are run; the script fails if a
-# mutant PASSES. The file is restored afterwards (also on error or Ctrl-C).
+# (build-emu-asan/, ASan + UBSan, as CI runs it; PG_EMU_SANITIZE=0: the plain build-emu/) and
+# the named parity cases are run; the script fails if a mutant PASSES. The file is restored
+# afterwards (also on error or Ctrl-C).
 #
 #   bash tools/emu_mutations.sh            # every mutation
 #   bash tools/emu_mutations.sh shuffle    # those whose name contains "shuffle"
 #
 # Not part of ctest (each mutant costs a recompile); run it after changing the emulator or the
-# kernels it names. Each line of MUTATIONS: name | file | perl -0 substitution | Catch2 test filter.
+# kernels it names. Each line of MUTATIONS: name | file | perl -0 substitution | Catch2 test
+# filter [| asan: only the sanitizers can see it (skipped with PG_EMU_SANITIZE=0)].
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="${PG_EMU_BUILD_DIR:-$ROOT/build-emu}"
+SANITIZE="${PG_EMU_SANITIZE:-1}"
+if [ "$SANITIZE" = "1" ]; then
+  BUILD="${PG_EMU_BUILD_DIR:-$ROOT/build-emu-asan}"
+  # As ctest runs cuda_parity in this build (tests/CMakeLists.txt).
+  export PG_CUDA_NO_CACHING=1 ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+else
+  BUILD="${PG_EMU_BUILD_DIR:-$ROOT/build-emu}"
+fi
 ONLY="${1:-}"
 
 MUTATIONS=(
@@ -21,10 +30,13 @@ MUTATIONS=(
   'off-by-one in a tile loop (chamfer)|kernels/cuda/chamfer.cu|s/for \(int j = 0; j < n; \+\+j\) \{/for (int j = 0; j < n - 1; ++j) {/|[parity][chamfer]'
   # The warp reduction tree starts at offset 8: lanes 16..31 never reach lane 0.
   'wrong shuffle offset (reduce warp tree)|kernels/cuda/reduce.cu|s/for \(int d = 16; d > 0; d >>= 1\) a = red\.combine/for (int d = 8; d > 0; d >>= 1) a = red.combine/|[parity][reduce]'
+  # The scalar tail of the unary kernel reads and writes one element past the end; the values
+  # inside the tensor stay right, so only ASan's bounds (exact-size buffers) can tell.
+  'one past the end (unary elementwise tail)|kernels/cuda/elementwise.cu|s/for \(int64_t i = nvec \* 4 \+ tid; i < n; i \+= stride\) out\[i\] = unary_apply/for (int64_t i = nvec * 4 + tid; i <= n; i += stride) out[i] = unary_apply/|[parity][elementwise]|asan'
 )
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-  ARGS=(-DPG_CUDA=EMULATE -DPG_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release)
+  ARGS=(-DPG_CUDA=EMULATE -DPG_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release -DPG_EMU_SANITIZE=$([ "$SANITIZE" = 1 ] && echo ON || echo OFF))
   if command -v ccache >/dev/null 2>&1; then ARGS+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
   cmake -S "$ROOT" -B "$BUILD" "${ARGS[@]}" >/dev/null
 fi
@@ -43,8 +55,12 @@ trap restore EXIT INT TERM
 
 fail=0
 for m in "${MUTATIONS[@]}"; do
-  IFS='|' read -r name file expr filter <<<"$m"
+  IFS='|' read -r name file expr filter needs <<<"$m"
   if [ -n "$ONLY" ] && [[ "$name" != *"$ONLY"* ]]; then continue; fi
+  if [ "${needs:-}" = "asan" ] && [ "$SANITIZE" != "1" ]; then
+    echo "== skipped (needs the sanitizers): $name"
+    continue
+  fi
   target="$ROOT/$file"
   backup="$(mktemp)"
   cp "$target" "$backup"

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# The CUDA parity suite and the emulator's tests on the CUDA emulator (PG_CUDA=EMULATE) in
-# build-emu/ (PG_EMU_SANITIZE=1: under ASan + UBSan in build-emu-asan/). No GPU needed.
-# Extra arguments go to ctest.
+# The CUDA parity suite and the emulator's tests on the CUDA emulator (PG_CUDA=EMULATE), no GPU
+# needed. By default under ASan + UBSan (the kernels, the emulator and the CUDA tests
+# instrumented; build-emu-asan/), as CI runs it; PG_EMU_SANITIZE=0 for the faster plain build in
+# build-emu/. Extra arguments go to ctest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ARGS=(-DPG_CUDA=EMULATE -DPG_BUILD_BENCH=OFF)
-if [ "${PG_EMU_SANITIZE:-0}" = "1" ]; then
+if [ "${PG_EMU_SANITIZE:-1}" = "1" ]; then
+  # ASan + UBSan on the kernels, the emulator and the CUDA tests (ctest sets the sanitizer
+  # options and PG_CUDA_NO_CACHING=1).
   BUILD="${PG_EMU_BUILD_DIR:-$ROOT/build-emu-asan}"
-  ARGS+=(-DPG_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
-  # detect_leaks=0: OpenMP's runtime keeps thread pools alive at exit (see tools/sanitize.sh).
-  export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:detect_stack_use_after_return=0"
-  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  ARGS+=(-DPG_EMU_SANITIZE=ON -DCMAKE_BUILD_TYPE=Release)
 else
   BUILD="${PG_EMU_BUILD_DIR:-$ROOT/build-emu}"
   ARGS+=(-DCMAKE_BUILD_TYPE=Release)

@@ -25,11 +25,10 @@ void require_nn_close(const Tensor& dg, const Tensor& ig, const Tensor& dc, cons
   const auto x = ig.to(Device::cpu()).to_vector<int64_t>();
   const auto y = ic.to_vector<int64_t>();
   size_t mismatches = 0;
-  for (size_t e = 0; e < a.size(); ++e) {
-    INFO("entry " << e << ": " << a[e] << " vs " << b[e]);
-    REQUIRE(std::fabs(a[e] - b[e]) <= tol * (1.0 + b[e]));
-    if (x[e] != y[e]) ++mismatches;
-  }
+  test::require_all(
+      a.size(), [&](size_t e) { return std::fabs(a[e] - b[e]) <= tol * (1.0 + b[e]); },
+      [&](size_t e) { return "entry " + std::to_string(e) + ": " + std::to_string(a[e]) + " vs " + std::to_string(b[e]); });
+  for (size_t e = 0; e < a.size(); ++e) mismatches += x[e] != y[e];
   REQUIRE(mismatches <= 2 + a.size() / 10000);
 }
 

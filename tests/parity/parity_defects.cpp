@@ -8,7 +8,9 @@
 #include <limits>
 
 #include "core/allocator.h"
+#include "core/cuda_check.h"
 #include "core/cuda_context.h"
+#include "parity/caching_mode.h"
 #include "test_util.h"
 
 #if PG_CUDA_EMULATE
@@ -76,6 +78,7 @@ TEST_CASE("ops on cuda:1 run on device 1", "[parity][devices]") {
 }
 
 TEST_CASE("allocator pools are keyed by stream id, not by a reusable handle", "[parity][allocator]") {
+  const test::CachingMode caching(true);
   cudaStream_t s1 = nullptr;
   REQUIRE(cudaStreamCreate(&s1) == cudaSuccess);
   void* p1 = cuda::caching_allocate(12345, 0, s1);
@@ -97,6 +100,7 @@ TEST_CASE("allocator pools are keyed by stream id, not by a reusable handle", "[
 }
 
 TEST_CASE("record_stream defers reuse until the other stream is done", "[parity][allocator]") {
+  const test::CachingMode caching(true);
   cudaStream_t side = nullptr;
   REQUIRE(cudaStreamCreate(&side) == cudaSuccess);
   void* p = cuda::caching_allocate(77777, 0, nullptr);
@@ -125,8 +129,43 @@ TEST_CASE("record_stream defers reuse until the other stream is done", "[parity]
   REQUIRE(cudaStreamDestroy(side) == cudaSuccess);
 }
 
+TEST_CASE("a failed runtime call is reported once, by its own check", "[parity][core]") {
+  REQUIRE_THROWS_WITH([] { PG_CUDA_CHECK(cudaSetDevice(1 << 20)); }(), Catch::Contains("CUDA error"));
+  // The error was reported by the throw: the next launch check must not report it again.
+  REQUIRE(cudaGetLastError() == cudaSuccess);
+  REQUIRE_NOTHROW([] { PG_CUDA_LAUNCH_CHECK(); }());
+}
+
+TEST_CASE("without caching every block is its own exact-size device allocation", "[parity][allocator]") {
+  const test::CachingMode caching(false);
+  cudaStream_t side = nullptr;
+  REQUIRE(cudaStreamCreate(&side) == cudaSuccess);
+  const cuda::AllocatorStats s0 = cuda::allocator_stats();
+  REQUIRE(s0.reserved == s0.allocated);  // turning caching off emptied the cache
+  void* p = cuda::caching_allocate(1001, 0, nullptr);
+  const cuda::AllocatorStats s1 = cuda::allocator_stats();
+  REQUIRE(s1.allocated == s0.allocated + 1001);  // not rounded to 1024
+  REQUIRE(s1.num_device_mallocs == s0.num_device_mallocs + 1);
+  cuda::caching_free(p);
+  const cuda::AllocatorStats s2 = cuda::allocator_stats();
+  REQUIRE(s2.reserved == s0.reserved);  // given back, not cached
+  REQUIRE(s2.num_device_frees == s0.num_device_frees + 1);
+  void* q = cuda::caching_allocate(1001, 0, nullptr);
+  REQUIRE(cuda::allocator_stats().num_cache_hits == s0.num_cache_hits);
+  // A block another stream used is given back once that stream is done with it.
+  cuda::record_stream(q, side);
+  cuda::caching_free(q);
+  REQUIRE(cudaStreamSynchronize(side) == cudaSuccess);
+  cuda::empty_cache();  // processes the deferred block
+  const cuda::AllocatorStats s3 = cuda::allocator_stats();
+  REQUIRE(s3.reserved == s0.reserved);
+  REQUIRE(s3.num_device_frees == s0.num_device_frees + 2);
+  REQUIRE(cudaStreamDestroy(side) == cudaSuccess);
+}
+
 #if PG_CUDA_EMULATE
 TEST_CASE("out of memory synchronises every device before freeing cached blocks", "[parity][allocator][emu]") {
+  const test::CachingMode caching(true);
   cuda::empty_cache();
   // A cached block on device 1.
   cuda::set_device(1);

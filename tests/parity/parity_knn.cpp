@@ -27,11 +27,13 @@ void require_knn_close(const KnnResult& gpu, const KnnResult& cpu, double tol) {
   const auto ic = cpu.idx.to_vector<int64_t>();
   REQUIRE(dg.size() == dc.size());
   size_t mismatches = 0;
-  for (size_t e = 0; e < dg.size(); ++e) {
-    INFO("entry " << e << ": " << dg[e] << " vs " << dc[e] << ", idx " << ig[e] << " vs " << ic[e]);
-    REQUIRE(std::fabs(dg[e] - dc[e]) <= tol * (1.0 + dc[e]));
-    if (ig[e] != ic[e]) ++mismatches;  // a near-tie resolved differently by rounding
-  }
+  test::require_all(
+      dg.size(), [&](size_t e) { return std::fabs(dg[e] - dc[e]) <= tol * (1.0 + dc[e]); },
+      [&](size_t e) {
+        return "entry " + std::to_string(e) + ": " + std::to_string(dg[e]) + " vs " + std::to_string(dc[e]) + ", idx " +
+               std::to_string(ig[e]) + " vs " + std::to_string(ic[e]);
+      });
+  for (size_t e = 0; e < dg.size(); ++e) mismatches += ig[e] != ic[e];  // near-ties resolved differently by rounding
   REQUIRE(mismatches <= 2 + dg.size() / 10000);
 }
 

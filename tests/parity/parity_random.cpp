@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "parity/caching_mode.h"
 #include "core/allocator.h"
 #include "core/cuda_context.h"
 #include "core/random.h"
@@ -181,6 +182,7 @@ TEST_CASE("parity: bernoulli (scalar and tensor p) is bit-identical", "[random][
 
 TEST_CASE("caching allocator: reuse, statistics and empty_cache on a device", "[allocator][parity]") {
   namespace cu = pg::cuda;
+  const pg::test::CachingMode caching(true);
   const cu::StreamHandle stream = cu::current_stream();
   cu::empty_cache();
   const cu::AllocatorStats s0 = cu::allocator_stats();

@@ -57,14 +57,10 @@ void require_match(const Tensor& gpu, const Tensor& cpu, double rtol, const std:
   REQUIRE(gpu.dtype() == cpu.dtype());
   const auto g = gpu.to(Device::cpu()).to_vector<double>();
   const auto c = cpu.to_vector<double>();
-  for (size_t i = 0; i < g.size(); ++i) {
-    INFO("element " << i << ": cuda " << g[i] << " cpu " << c[i]);
-    if (std::isnan(c[i])) {
-      REQUIRE(std::isnan(g[i]));
-    } else {
-      REQUIRE(std::fabs(g[i] - c[i]) <= rtol * (1.0 + std::fabs(c[i])));
-    }
-  }
+  test::require_all(
+      g.size(),
+      [&](size_t i) { return std::isnan(c[i]) ? std::isnan(g[i]) : std::fabs(g[i] - c[i]) <= rtol * (1.0 + std::fabs(c[i])); },
+      [&](size_t i) { return "element " + std::to_string(i) + ": cuda " + std::to_string(g[i]) + " cpu " + std::to_string(c[i]); });
 }
 
 struct Case {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cuda_emu/emu_launch.h"
+#include "emu_asan.h"
 #include "emu_internal.h"
 
 struct CUstream_st {
@@ -411,6 +412,7 @@ cudaError_t cudaMalloc(void** ptr, size_t size) {
   void* p = std::aligned_alloc(256, rounded);
   if (p == nullptr) return set_error(cudaErrorMemoryAllocation, "host allocation failed");
   if (fill_byte() >= 0) std::memset(p, fill_byte(), size);
+  asan::poison(static_cast<char*>(p) + size, rounded - size);  // the rounding is not the buffer's
   std::lock_guard<std::mutex> lock(s.mu);
   s.allocs[reinterpret_cast<uintptr_t>(p)] = Alloc{size, t_device};
   s.in_use[t_device] += size;
@@ -426,6 +428,7 @@ cudaError_t cudaFree(void* ptr) {
   if (it == s.allocs.end())
     return set_error(cudaErrorInvalidDevicePointer, "cudaFree of a pointer cudaMalloc did not return");
   s.in_use[it->second.device] -= it->second.size;
+  asan::unpoison(ptr, (std::max<size_t>(it->second.size, 1) + 255) / 256 * 256);
   s.allocs.erase(it);
   std::free(ptr);
   return cudaSuccess;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cuda_emu/device.h"
+#include "emu_asan.h"
 #include "emu_internal.h"
 
 namespace ctx = boost::context;
@@ -51,12 +52,19 @@ size_t stack_bytes() {
 struct StackPool {
   std::vector<void*> free;  // bases (guard page first)
   ~StackPool() {
-    for (void* b : free) munmap(b, stack_bytes() + static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    for (void* b : free) {
+      // Stale shadow would otherwise land on whatever is mapped here next (e.g. a new host
+      // thread's stack and TLS, which glibc maps without ASan noticing).
+      asan::unpoison(static_cast<char*>(b) + page, stack_bytes());
+      munmap(b, stack_bytes() + page);
+    }
   }
 };
 thread_local StackPool t_stacks;
 
 struct PooledStack {
+  asan::StackBounds* bounds = nullptr;  // receives the usable stack range (for ASan)
   ctx::stack_context allocate() {
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
     const size_t total = stack_bytes() + page;
@@ -72,10 +80,16 @@ struct PooledStack {
     ctx::stack_context sc;
     sc.size = stack_bytes();
     sc.sp = static_cast<char*>(base) + total;
+    if (bounds != nullptr) *bounds = asan::StackBounds{static_cast<char*>(base) + page, stack_bytes()};
     return sc;
   }
   void deallocate(ctx::stack_context& sc) {
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    // A fiber ends by a switch, not by returning: ASan's poison of the frames still live then
+    // (Boost's fiber_entry, at the top of the stack) would outlive the fiber. Returned frames
+    // cleared their own shadow, so the top of the stack is enough here; ~StackPool clears all.
+    const size_t top = std::min<size_t>(sc.size, 16 * 1024);
+    asan::unpoison(static_cast<char*>(sc.sp) - top, top);
     t_stacks.free.push_back(static_cast<char*>(sc.sp) - sc.size - page);
   }
 };
@@ -86,6 +100,9 @@ struct Thread {
   ThreadView view{};
   ctx::fiber fiber;  // the thread while it is suspended
   ctx::fiber sink;   // the scheduler while the thread runs
+  asan::StackBounds stack;
+  void* fake_stack = nullptr;  // ASan's fake stack of the thread while it is suspended
+  bool abandoned = false;      // the block failed: unwind instead of continuing
   St st = St::Runnable;
   BarrierOp bop = BarrierOp::Sync;
   int pred = 0;
@@ -191,11 +208,38 @@ std::string state_text(const Thread& t) {
   return "?";
 }
 
+// Thrown in a suspended CUDA thread of a failed block to unwind its frames.
+struct Abandoned {};
+
 // Suspends the running thread (back to the scheduler).
 void suspend() {
   Thread* th = t_thread;
+  asan::start_switch(&th->fake_stack, asan::host_stack());
   th->sink = std::move(th->sink).resume();
+  asan::finish_switch(th->fake_stack);
   // resumed: the scheduler set t_thread/t_block again before resuming us
+  if (th->abandoned) throw Abandoned{};
+}
+
+// Runs thread t until its next synchronisation point or its end.
+void resume(Thread& t) {
+  void* fake = nullptr;
+  t_thread = &t;
+  asan::start_switch(&fake, t.stack);
+  t.fiber = std::move(t.fiber).resume();
+  asan::finish_switch(fake);
+  t_thread = nullptr;
+}
+
+// Ends every unfinished thread of a failed block by unwinding it on its own stack (rather than
+// by Boost's forced unwind from the fiber's destructor, a stack switch ASan would not see).
+void abandon_threads(Block& b) {
+  for (Thread& t : b.threads) {
+    if (t.st == St::Done || !t.fiber) continue;
+    t.abandoned = true;
+    resume(t);
+  }
+  b.threads.clear();
 }
 
 // Computes the results of the complete warp operations of the block; true if any completed.
@@ -321,7 +365,22 @@ void grid_barrier(Grid& g, Block& b) {
   if (g.generation == gen) throw EmuError(cudaErrorLaunchFailure, "grid.sync abandoned: another block failed");
 }
 
+void run_block_threads(Grid& g, Block& b);
+
+// Runs every thread of block b to its end; on failure unwinds the unfinished ones, then throws.
 void run_block(Grid& g, Block& b) {
+  try {
+    run_block_threads(g, b);
+  } catch (...) {
+    abandon_threads(b);
+    t_block = nullptr;
+    t_grid = nullptr;
+    throw;
+  }
+  b.threads.clear();
+}
+
+void run_block_threads(Grid& g, Block& b) {
   const unsigned nx = g.block.x, ny = g.block.y, nz = g.block.z;
   const int n = static_cast<int>(nx * ny * nz);
   b.threads.clear();
@@ -330,16 +389,21 @@ void run_block(Grid& g, Block& b) {
     Thread& t = b.threads[i];
     t.view.linear = static_cast<unsigned>(i);
     t.view.thread_idx = uint3{i % nx, (i / nx) % ny, i / (nx * ny)};
-    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{}, [&t, &g](ctx::fiber&& sink) {
+    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{&t.stack}, [&t, &g](ctx::fiber&& sink) {
+      asan::finish_switch(nullptr);
       t.sink = std::move(sink);
-      try {
-        (*g.body)();
-      } catch (const ctx::detail::forced_unwind&) {
-        throw;
-      } catch (...) {
-        t.error = std::current_exception();
+      if (!t.abandoned) {
+        try {
+          (*g.body)();
+        } catch (const ctx::detail::forced_unwind&) {
+          throw;
+        } catch (const Abandoned&) {
+        } catch (...) {
+          t.error = std::current_exception();
+        }
       }
       t.st = St::Done;
+      asan::start_switch(nullptr, asan::host_stack());  // this stack ends here
       return std::move(t.sink);
     });
   }
@@ -354,9 +418,7 @@ void run_block(Grid& g, Block& b) {
     for (int i : order) {
       Thread& t = b.threads[i];
       if (t.st != St::Runnable) continue;
-      t_thread = &t;
-      t.fiber = std::move(t.fiber).resume();
-      t_thread = nullptr;
+      resume(t);
       if (t.error) std::rethrow_exception(t.error);
     }
     int done = 0, at_barrier = 0, at_warp = 0;
@@ -419,8 +481,12 @@ void prepare_block(Grid& g, Block& b, unsigned x, unsigned y, unsigned z) {
   b.state.block_dim = g.block;
   b.state.grid_dim = g.grid;
   if (g.smem > 0) {
+    asan::unpoison(b.dyn.data(), b.dyn.size());
     b.dyn.assign(g.smem + 16, 0xff);
     b.dyn_ptr = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(b.dyn.data()) + 15) & ~uintptr_t(15));
+    // The alignment slack past the requested size is not shared memory the kernel may touch.
+    unsigned char* end = b.dyn.data() + b.dyn.size();
+    asan::poison(b.dyn_ptr + g.smem, static_cast<size_t>(end - (b.dyn_ptr + g.smem)));
   } else {
     b.dyn_ptr = nullptr;
   }
@@ -582,8 +648,7 @@ void run_grid(const char* name, const void* kernel, dim3 grid, dim3 block, size_
                   g.cv.notify_all();
                 }
               } catch (...) {
-                errors[i] = std::current_exception();
-                blocks[i].threads.clear();  // unwind the suspended fibers on their host thread
+                errors[i] = std::current_exception();  // run_block unwound its threads
                 std::lock_guard<std::mutex> lock(g.mu);
                 g.aborted = true;
                 g.cv.notify_all();
