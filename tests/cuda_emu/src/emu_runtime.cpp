@@ -399,6 +399,13 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
 }
 
 // ---- memory ----
+namespace {
+// The host block behind a device allocation of `size` bytes (256-byte aligned, like cudaMalloc).
+size_t host_block_bytes(size_t size) {
+  return (std::max<size_t>(size, 1) + 255) / 256 * 256;
+}
+}  // namespace
+
 cudaError_t cudaMalloc(void** ptr, size_t size) {
   State& s = state();
   *ptr = nullptr;
@@ -408,7 +415,7 @@ cudaError_t cudaMalloc(void** ptr, size_t size) {
       return set_error(cudaErrorMemoryAllocation, "emulated device " + std::to_string(t_device) + " is full");
     }
   }
-  const size_t rounded = (std::max<size_t>(size, 1) + 255) / 256 * 256;
+  const size_t rounded = host_block_bytes(size);
   void* p = std::aligned_alloc(256, rounded);
   if (p == nullptr) return set_error(cudaErrorMemoryAllocation, "host allocation failed");
   if (fill_byte() >= 0) std::memset(p, fill_byte(), size);
@@ -428,7 +435,7 @@ cudaError_t cudaFree(void* ptr) {
   if (it == s.allocs.end())
     return set_error(cudaErrorInvalidDevicePointer, "cudaFree of a pointer cudaMalloc did not return");
   s.in_use[it->second.device] -= it->second.size;
-  asan::unpoison(ptr, (std::max<size_t>(it->second.size, 1) + 255) / 256 * 256);
+  asan::unpoison(ptr, host_block_bytes(it->second.size));
   s.allocs.erase(it);
   std::free(ptr);
   return cudaSuccess;
