@@ -23,7 +23,7 @@
 #
 # Environment overrides: PG_MAIN_BUILD_DIR (build-main/), PG_MAIN_RUN_DIR (runs/main/),
 # PG_MAIN_EPOCHS (PointNet epochs, 3), PG_MAIN_POINTS (256), PG_MAIN_SAMPLE_M (16),
-# PG_MAIN_SAMPLE_EPOCHS (10), PG_MAIN_SEED (training seed of both networks, 1),
+# PG_MAIN_SAMPLE_EPOCHS (10), PG_MAIN_SEED (seed of both trainings and of random sampling, 1),
 # PG_MAIN_RENDER_INDEX (test shape drawn, 0). Extra arguments go to `pg train pointnet`
 # (e.g. --threads 2, --variant full).
 set -euo pipefail
