@@ -47,7 +47,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # The frozen classifier, the shared layer and the timing policy come from the PointNet comparison
 # (it also prints the install hint and exits when PyTorch is missing).
-from pytorch_pointnet import CLASSES, PointNet, Shared, host_name, max_points, mlp, time_fn, xavier  # noqa: E402
+from pytorch_pointnet import CLASSES, PointNet, host_name, max_points, mlp, time_fn, xavier  # noqa: E402
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -83,7 +83,7 @@ class SimplifyNet(nn.Module):
 
 def soft_projection(q, p, t, k):
     """R [B, M, 3] and σ: softmax(−d/σ)-weighted mean of the k nearest points of every query."""
-    b, n = p.shape[0], p.shape[1]
+    b = p.shape[0]
     with torch.no_grad():
         idx = torch.cdist(q, p).topk(k, dim=2, largest=False, sorted=True)[1]  # [B, M, k]
     nb = torch.gather(p, 1, idx.reshape(b, -1, 1).expand(-1, -1, 3)).view(b, q.shape[1], k, 3)
