@@ -21,6 +21,7 @@
 
 #include "autograd/grad_mode.h"
 #include "harness.h"
+#include "param_check.h"
 #include "models/nn/optim.h"
 #include "models/zoo/pointnet.h"
 #include "ops/ops.h"
@@ -105,20 +106,6 @@ Trainer make_trainer(PointNetVariant v, Device dev, uint64_t seed, Generator* ge
   a.lr = 1e-3;
   t.opt = std::make_unique<nn::Adam>(t.model->trainable_parameters(), a);
   return t;
-}
-
-double max_param_diff(const PointNet& a, const PointNet& b) {
-  const auto pa = a.parameters(), pb = b.parameters();
-  double worst = 0.0;
-  for (size_t i = 0; i < pa.size(); ++i) {
-    const auto x = pa[i].to(Device::cpu()).to_vector<double>();
-    const auto y = pb[i].to(Device::cpu()).to_vector<double>();
-    for (size_t j = 0; j < x.size(); ++j) {
-      const double d = std::abs(x[j] - y[j]);
-      worst = std::isnan(d) ? INFINITY : std::max(worst, d);
-    }
-  }
-  return worst;
 }
 
 void fill_record(Record& r, const std::string& name, Device dev, int64_t N, const Stats& st, double flops) {

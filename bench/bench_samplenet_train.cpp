@@ -29,6 +29,7 @@
 
 #include "autograd/grad_mode.h"
 #include "harness.h"
+#include "param_check.h"
 #include "models/train/sampler_trainer.h"
 #include "models/train/trainer.h"
 #include "models/zoo/pointnet.h"
@@ -116,20 +117,6 @@ Trainer make_trainer(int64_t m, Device dev, uint64_t seed, uint64_t task_seed) {
   oo.lr = t.lr;
   t.opt = train::make_optimizer(oo, t.model->trainable_parameters());
   return t;
-}
-
-double max_param_diff(const nn::Module& a, const nn::Module& b) {
-  const auto pa = a.parameters(), pb = b.parameters();
-  double worst = 0.0;
-  for (size_t i = 0; i < pa.size(); ++i) {
-    const auto x = pa[i].to(Device::cpu()).to_vector<double>();
-    const auto y = pb[i].to(Device::cpu()).to_vector<double>();
-    for (size_t j = 0; j < x.size(); ++j) {
-      const double d = std::abs(x[j] - y[j]);
-      worst = std::isnan(d) ? INFINITY : std::max(worst, d);
-    }
-  }
-  return worst;
 }
 
 // GEMM multiply-accumulates of one forward of the simplification network and of the frozen

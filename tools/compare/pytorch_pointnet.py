@@ -191,6 +191,13 @@ def time_fn(fn, quick, min_repeats=0, min_time=-1.0):
             "p90_ms": s[min(len(s) - 1, max(0, int(-(-0.9 * len(s) // 1)) - 1))], "repeats": len(s)}
 
 
+def run_fields(layout):
+    """The fields every comparison row ends with: layout, torch, threads, load, date, host."""
+    return {"layout": layout, "torch_version": torch.__version__, "threads": torch.get_num_threads(),
+            "load1": os.getloadavg()[0], "date": datetime.datetime.utcnow().strftime("%Y-%m-%d"),
+            "host": host_name()}
+
+
 def host_name():
     try:
         with open("/proc/cpuinfo") as f:
@@ -274,9 +281,7 @@ def main():
                    "device": "cpu", "dtype": "float32", "shape": f"[{BATCH},{n},3]->{CLASSES}", **st,
                    "gflops": flops / (st["median_ms"] * 1e-3) / 1e9,
                    "shapes_per_s": BATCH / (st["median_ms"] * 1e-3), "batch": BATCH, "points": n,
-                   "layout": layout, "torch_version": torch.__version__, "threads": torch.get_num_threads(),
-                   "load1": os.getloadavg()[0], "date": datetime.datetime.utcnow().strftime("%Y-%m-%d"),
-                   "host": host_name()}
+                   **run_fields(layout)}
             print(json.dumps(row), flush=True)
 
 

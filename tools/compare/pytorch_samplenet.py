@@ -37,7 +37,6 @@ date, host) plus torch_version and layout.
       [--layout auto|linear|conv1d] [--foreach auto|on|off] [--quick] [--min-repeats N] [--min-time S]
 """
 import argparse
-import datetime
 import json
 import os
 import statistics
@@ -47,7 +46,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # The frozen classifier, the shared layer and the timing policy come from the PointNet comparison
 # (it also prints the install hint and exits when PyTorch is missing).
-from pytorch_pointnet import CLASSES, PointNet, host_name, max_points, mlp, time_fn, xavier  # noqa: E402
+from pytorch_pointnet import CLASSES, PointNet, max_points, mlp, run_fields, time_fn, xavier  # noqa: E402
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -218,9 +217,7 @@ def main():
                "dtype": "float32", "shape": f"[{BATCH},{POINTS},3]->m={m}", **st,
                "gflops": step_flops(m) / (st["median_ms"] * 1e-3) / 1e9,
                "shapes_per_s": BATCH / (st["median_ms"] * 1e-3), "batch": BATCH, "points": POINTS, "m": m,
-               "layout": layout, "torch_version": torch.__version__, "threads": torch.get_num_threads(),
-               "load1": os.getloadavg()[0], "date": datetime.datetime.utcnow().strftime("%Y-%m-%d"),
-               "host": host_name()}
+               **run_fields(layout)}
         print(json.dumps(row), flush=True)
 
 

@@ -1,0 +1,12 @@
+// Determinism check shared by the train-step benches: two models built and trained from the
+// same seed must end with identical parameters.
+#pragma once
+
+#include "models/nn/module.h"
+
+namespace pg::bench {
+
+// Largest |a − b| over all parameters of two models of the same architecture (inf on NaN).
+double max_param_diff(const nn::Module& a, const nn::Module& b);
+
+}  // namespace pg::bench
