@@ -1,7 +1,11 @@
 // CPU GEMM on OpenBLAS (cblas_sgemm / cblas_dgemm, row-major).
 //
-// Work decomposition: a batch of large products is a loop of cblas calls, each threaded by
-// OpenBLAS itself (its thread count follows pg::cpu_num_threads()). A batch of tiny products
+// Work decomposition — one thread pool. OpenBLAS always runs single-threaded; pg's OpenMP threads
+// (pg::cpu_num_threads()) share the work: a batch of at least as many large products as threads
+// runs one product per thread, otherwise each large product is split into panels of C's rows (or
+// columns, when C is wide) and each panel is one cblas call. Why: with OpenBLAS's own pthread pool
+// next to pg's OpenMP pool, the two took turns on the cores (≈ 40 % of a 2-thread SampleNet train
+// step was workers spinning or yielding; docs/performance.md). A batch of tiny products
 // (m·n·k ≤ kTinyWork, e.g. 3×3 transforms per point cloud) runs a plain triple loop, one batch
 // entry per OpenMP iteration, because the per-call overhead of the library dominates there.
 #include "kernels/blas.h"
@@ -9,7 +13,6 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <atomic>
 #include <climits>
 #include <type_traits>
 
@@ -18,14 +21,15 @@ namespace pg::kernels {
 namespace {
 
 constexpr int64_t kTinyWork = 16 * 16 * 16;
+// Below this many multiply-adds a product runs on one thread (a fork costs more than it saves).
+constexpr int64_t kParallelWork = int64_t{1} << 18;
+// Panels are multiples of this many rows / columns (whole micro-kernel tiles).
+constexpr int64_t kPanelAlign = 16;
 
-void sync_blas_threads() {
-  static std::atomic<int> configured{-1};
-  const int want = cpu_num_threads();
-  if (configured.load(std::memory_order_relaxed) != want) {
-    openblas_set_num_threads(want);
-    configured.store(want, std::memory_order_relaxed);
-  }
+// OpenBLAS keeps one global thread count; anyone (a benchmark's raw call, a host application) may
+// have changed it, so it is checked on every call (a read of a global).
+void single_threaded_blas() {
+  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
 }
 
 template <class T>
@@ -64,6 +68,25 @@ void tiny_gemm(const GemmBatch& g, const T* a, const T* b, T* c) {
   }
 }
 
+// Rows [i0, i1) and columns [j0, j1) of one product's C = α·op(A)·op(B) + β·C (row-major).
+// op(A)'s row i is A's row i, or A's column i when A is transposed; likewise op(B)'s column j.
+template <class T>
+void cblas_gemm(const GemmBatch& g, const T* a, const T* b, T* c, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  const T* ap = a + (g.trans_a ? i0 : i0 * g.lda);
+  const T* bp = b + (g.trans_b ? j0 * g.ldb : j0);
+  T* cp = c + i0 * g.ldc + j0;
+  const auto ta = g.trans_a ? CblasTrans : CblasNoTrans;
+  const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
+  const int m = static_cast<int>(i1 - i0), n = static_cast<int>(j1 - j0), k = static_cast<int>(g.k);
+  const int lda = static_cast<int>(g.lda), ldb = static_cast<int>(g.ldb), ldc = static_cast<int>(g.ldc);
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(g.alpha), ap, lda, bp, ldb,
+                static_cast<float>(g.beta), cp, ldc);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha, ap, lda, bp, ldb, g.beta, cp, ldc);
+  }
+}
+
 template <class T>
 void blas_gemm(const GemmBatch& g) {
   const T* a = static_cast<const T*>(g.a);
@@ -77,20 +100,34 @@ void blas_gemm(const GemmBatch& g) {
     tiny_gemm(g, a, b, c);
     return;
   }
-  sync_blas_threads();
-  const auto ta = g.trans_a ? CblasTrans : CblasNoTrans;
-  const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
-  const int m = static_cast<int>(g.m), n = static_cast<int>(g.n), k = static_cast<int>(g.k);
-  const int lda = static_cast<int>(g.lda), ldb = static_cast<int>(g.ldb), ldc = static_cast<int>(g.ldc);
+  single_threaded_blas();
+  const int64_t work = g.m * g.n * g.k;
+  const int threads = work >= kParallelWork ? cpu_num_threads() : 1;
+  if (threads > 1 && g.batch >= threads) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t p = 0; p < g.batch; ++p) {
+      cblas_gemm(g, a + p * g.stride_a, b + p * g.stride_b, c + p * g.stride_c, 0, g.m, 0, g.n);
+    }
+    return;
+  }
+  // Split the longer side of C into up to `threads` aligned panels.
+  const bool by_rows = g.m >= g.n;
+  const int64_t side = by_rows ? g.m : g.n;
+  const int64_t panel = (side + threads - 1) / threads;
+  const int64_t step = (panel + kPanelAlign - 1) / kPanelAlign * kPanelAlign;
+  const int64_t panels = (side + step - 1) / step;
   for (int64_t p = 0; p < g.batch; ++p) {
     const T* ap = a + p * g.stride_a;
     const T* bp = b + p * g.stride_b;
     T* cp = c + p * g.stride_c;
-    if constexpr (std::is_same_v<T, float>) {
-      cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(g.alpha), ap, lda, bp, ldb,
-                  static_cast<float>(g.beta), cp, ldc);
-    } else {
-      cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha, ap, lda, bp, ldb, g.beta, cp, ldc);
+#pragma omp parallel for schedule(static) num_threads(static_cast<int>(panels)) if (panels > 1)
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t lo = q * step, hi = std::min(side, lo + step);
+      if (by_rows) {
+        cblas_gemm(g, ap, bp, cp, lo, hi, 0, g.n);
+      } else {
+        cblas_gemm(g, ap, bp, cp, 0, g.m, lo, hi);
+      }
     }
   }
 }

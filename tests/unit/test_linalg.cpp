@@ -3,6 +3,7 @@
 // shared-weight path, tiny batched products, degenerate sizes and the error messages.
 #include <catch2/catch.hpp>
 
+#include "core/parallel_for.h"
 #include "test_util.h"
 
 using namespace pg;
@@ -119,6 +120,27 @@ TEST_CASE("matmul with transposed and sliced operands", "[linalg]") {
     // Batch dim not outermost in memory: permuted batch → copy path.
     check_matmul(rnd({4, 3, 5}, 32, t).permute({1, 0, 2}), rnd({3, 5, 2}, 33, t), tol);
   }
+}
+
+TEST_CASE("large products split into panels over threads match naive loops", "[linalg]") {
+  // Three threads: uneven panels (the last one short), rows or columns by C's longer side, and a
+  // batch with as many large products as threads; every operand layout of the BLAS call.
+  const int saved = cpu_num_threads();
+  set_cpu_num_threads(3);
+  for (DType t : {DType::f32, DType::f64}) {
+    const double tol = t == DType::f32 ? 1e-4 : 1e-12;
+    Tensor a = rnd({300, 90}, 41, t), b = rnd({90, 20}, 42, t);
+    check_matmul(a, b, tol);                                              // tall C: row panels
+    check_matmul(b.t(), a.t(), tol);                                      // wide C: column panels, both transposed
+    check_matmul(a.t().contiguous().t(), rnd({20, 90}, 43, t).t(), tol);  // transposed A and B, tall
+    check_matmul(rnd({20, 90}, 44, t), rnd({300, 90}, 45, t).t(), tol);   // wide, transposed B
+    check_matmul(rnd({20, 90}, 52, t), rnd({90, 300}, 53, t), tol);       // wide, plain operands
+    Tensor wide = rnd({320, 100}, 46, t);
+    check_matmul(wide.slice(1, 5, 95), rnd({90, 17}, 47, t), tol);        // row stride 100 > 90 cols
+    check_matmul(rnd({3, 200, 40}, 48, t), rnd({3, 40, 50}, 49, t), tol);  // a batch per thread
+    check_matmul(rnd({2, 200, 40}, 50, t), rnd({2, 40, 50}, 51, t), tol);  // fewer than threads: panels
+  }
+  set_cpu_num_threads(saved);
 }
 
 TEST_CASE("matmul broadcasts batch dims", "[linalg]") {
