@@ -329,3 +329,46 @@ TEST_CASE("LSTM: a small model learns to reproduce a delayed input (training smo
   INFO("loss " << first << " -> " << last);
   REQUIRE(last < 0.1 * first);
 }
+
+TEST_CASE("lstm_cell float32: the vectorised CPU pass matches float64 over saturating pre-activations", "[lstm]") {
+  // x = h = 0, so z = b_ih + b_hh: every gate sees pre-activations spread over [−100, 100]
+  // (saturated, steep and flat regions, tiny values near 0), c over [−3, 3].
+  const int64_t B = 7, H = 131;  // H not a multiple of the vector width: the scalar tail runs too
+  std::vector<double> bias(4 * H), cv(B * H);
+  for (int64_t k = 0; k < 4 * H; ++k) {
+    const double u = static_cast<double>(k) / static_cast<double>(4 * H - 1);  // [0, 1]
+    bias[k] = (k % 3 == 0) ? 200.0 * u - 100.0 : (k % 3 == 1 ? 8.0 * u - 4.0 : 1e-3 * (u - 0.5));
+  }
+  for (int64_t k = 0; k < B * H; ++k) cv[k] = 6.0 * static_cast<double>((k * 37) % (B * H)) / (B * H) - 3.0;
+  const Tensor b64 = from_vector(bias, {4 * H}), c64 = from_vector(cv, {B, H});
+  const Tensor x64 = zeros({B, 2}, kF64), h64 = zeros({B, H}, kF64);
+  const Tensor wi64 = uniform({4 * H, 2}, -1, 1, 1, kF64), wh64 = uniform({4 * H, H}, -1, 1, 2, kF64);
+  const LstmCellResult r64 = lstm_cell(x64, h64, c64, wi64, wh64, b64, Tensor());
+  const Tensor b32 = b64.to(DType::f32), c32 = c64.to(DType::f32);
+  const LstmCellResult r32 = lstm_cell(x64.to(DType::f32), h64.to(DType::f32), c32, wi64.to(DType::f32),
+                                       wh64.to(DType::f32), b32, Tensor());
+  REQUIRE(r32.h.dtype() == DType::f32);
+  REQUIRE(max_abs_diff(r32.h, r64.h) < 1e-6);
+  REQUIRE(max_abs_diff(r32.c, r64.c) < 2e-6);
+  // Gradients through the float32 backward pass against float64.
+  auto grads = [&](DType dt) {
+    Tensor c = c64.to(dt).detach();
+    Tensor b = b64.to(dt).detach();
+    c.requires_grad_(true);
+    b.requires_grad_(true);
+    const LstmCellResult r = lstm_cell(x64.to(dt), h64.to(dt), c, wi64.to(dt), wh64.to(dt), b, Tensor());
+    probe(r, 9).backward();
+    return std::vector<Tensor>{c.grad(), b.grad()};
+  };
+  const auto g64 = grads(DType::f64), g32 = grads(DType::f32);
+  REQUIRE(max_abs_diff(g32[0], g64[0]) < 2e-6);
+  REQUIRE(max_abs_diff(g32[1], g64[1]) < 1e-5);
+  // NaN propagates through the float32 pass (the op does not scan its inputs).
+  std::vector<float> cn(B * H, 0.5f);
+  cn[3] = std::numeric_limits<float>::quiet_NaN();
+  const LstmCellResult rn = lstm_cell(x64.to(DType::f32), h64.to(DType::f32), from_vector(cn, {B, H}),
+                                      wi64.to(DType::f32), wh64.to(DType::f32), b32, Tensor());
+  const std::vector<float> hv = rn.h.to_vector<float>();
+  REQUIRE(std::isnan(hv[3]));
+  REQUIRE(std::isfinite(hv[4]));
+}
