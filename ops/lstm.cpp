@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "core/parallel_for.h"
 #include "kernels/blas.h"
