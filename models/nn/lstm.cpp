@@ -28,16 +28,25 @@ std::string index_str(int64_t flat, const Shape& shape) {
 }
 
 // Throws naming the module, the tensor, the first non-finite element and its value. Fast path:
-// Σ|t| accumulated in float64 (one reduction) is finite unless an element is NaN/Inf (or values
-// near the float64 limit add up to overflow — the host scan then finds nothing and passes).
-void check_finite(const char* module, const std::string& name, const Tensor& t) {
+// Σ over the tensors of Σ|t| is finite unless an element is NaN/Inf (or values near the dtype's
+// limit add up to overflow — the host scan then finds nothing and passes): one device scalar
+// read (one sync on CUDA) for input and state together.
+void check_finite(const char* module, const std::vector<std::pair<std::string, Tensor>>& named) {
   NoGradGuard ng;
-  if (t.numel() == 0 || std::isfinite(sum(abs(t.detach())).item_double())) return;
-  const Tensor host = t.detach().to(DType::f64).to(Device::cpu()).contiguous();
-  const std::vector<double> v = host.to_vector<double>();
-  for (size_t i = 0; i < v.size(); ++i) {
-    PG_CHECK(std::isfinite(v[i]), module, ": ", name, " contains a non-finite value: ", name,
-             index_str(static_cast<int64_t>(i), t.shape()), " = ", v[i], " (shape ", shape_str(t.shape()), ")");
+  Tensor total;
+  for (const auto& [name, t] : named) {
+    if (t.numel() == 0) continue;
+    const Tensor s = sum(abs(t.detach()));
+    total = total.defined() ? add(total, s) : s;
+  }
+  if (!total.defined() || std::isfinite(total.item_double())) return;
+  for (const auto& [name, t] : named) {
+    const Tensor host = t.detach().to(DType::f64).to(Device::cpu()).contiguous();
+    const std::vector<double> v = host.to_vector<double>();
+    for (size_t i = 0; i < v.size(); ++i) {
+      PG_CHECK(std::isfinite(v[i]), module, ": ", name, " contains a non-finite value: ", name,
+               index_str(static_cast<int64_t>(i), t.shape()), " = ", v[i], " (shape ", shape_str(t.shape()), ")");
+    }
   }
 }
 
@@ -71,7 +80,6 @@ void check_state_part(const char* module, const std::string& what, const Tensor&
            ", ", H, "], got ", shape_str(t.shape()));
   PG_CHECK(t.dtype() == ref.dtype() && t.device() == ref.device(), module, ": ", what, " is ", dtype_name(t.dtype()),
            " on ", t.device().str(), " but the parameters are ", dtype_name(ref.dtype()), " on ", ref.device().str());
-  check_finite(module, what, t);
 }
 
 void check_input(const char* module, const Tensor& x, int64_t rank, int64_t input_size, const Tensor& ref) {
@@ -88,7 +96,17 @@ void check_input(const char* module, const Tensor& x, int64_t rank, int64_t inpu
   }
   PG_CHECK(x.dtype() == ref.dtype() && x.device() == ref.device(), module, ": input is ", dtype_name(x.dtype()),
            " on ", x.device().str(), " but the parameters are ", dtype_name(ref.dtype()), " on ", ref.device().str());
-  check_finite(module, "input", x);
+}
+
+// Input and state (layer k's h and c named "h of layer k", ...) checked for NaN/Inf at once.
+void check_finite_call(const char* module, const Tensor& x, const LSTMState& state, bool per_layer_names) {
+  std::vector<std::pair<std::string, Tensor>> named{{"input", x}};
+  for (size_t k = 0; k < state.size(); ++k) {
+    const std::string l = per_layer_names ? " of layer " + std::to_string(k) : "";
+    named.push_back({"h" + l, state[k].h});
+    named.push_back({"c" + l, state[k].c});
+  }
+  check_finite(module, named);
 }
 
 }  // namespace
@@ -128,6 +146,7 @@ LSTMLayerState LSTMCell::forward(const Tensor& x, const LSTMLayerState& state) c
     check_state_part(m, "h", s.h, B, hidden_, weight_ih);
     check_state_part(m, "c", s.c, B, hidden_, weight_ih);
   }
+  check_finite_call(m, x, {s}, false);
   const LstmCellResult r = lstm_cell(x, s.h, s.c, weight_ih, weight_hh, bias_ih, bias_hh);
   return {r.h, r.c};
 }
@@ -191,6 +210,7 @@ LSTMOutput LSTM::forward(const Tensor& x, const LSTMState& state) const {
   const int64_t B = x.size(0), T = x.size(1);
   LSTMOutput out;
   out.state = initial_state(state, B);
+  check_finite_call("LSTM", x, out.state, true);
   // Layer by layer; x[:, t, :] is a row-strided view that lstm_cell reads in place.
   std::vector<Tensor> seq(T);
   for (int64_t t = 0; t < T; ++t) seq[t] = select(x, 1, t);
@@ -212,6 +232,7 @@ LSTMOutput LSTM::step(const Tensor& x, const LSTMState& state) const {
   check_input("LSTM", x, 2, input_, weight_ih[0]);
   LSTMOutput out;
   out.state = initial_state(state, x.size(0));
+  check_finite_call("LSTM", x, out.state, true);
   Tensor in = x;
   for (int64_t k = 0; k < layers_; ++k) {
     LSTMLayerState& s = out.state[k];

@@ -21,8 +21,8 @@
 // (names the layer and both shapes), a parameter whose shape no longer matches hidden_size /
 // input_size (e.g. weights of another hidden size assigned directly; load_state_dict already
 // refuses them naming the parameter and both shapes), and non-finite inputs or states: the error
-// names the tensor, the first bad element's index and its value (the check is one reduction;
-// on CUDA it synchronises each call).
+// names the tensor, the first bad element's index and its value (input and state are checked
+// together: Σ|t| per tensor added on the device, one scalar read per call, so one sync on CUDA).
 #pragma once
 
 #include <cstdint>

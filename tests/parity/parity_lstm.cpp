@@ -77,3 +77,34 @@ TEST_CASE("lstm parity CUDA vs CPU (module forward and backward over several ste
     }
   }
 }
+
+TEST_CASE("lstm parity: stepping on CUDA equals the CPU whole-sequence forward", "[parity][lstm]") {
+  for (DType dt : {DType::f64, DType::f32}) {
+    INFO("dtype " << dtype_name(dt));
+    const int64_t B = 9, I = 3, H = 64, L = 2, T = test::emu_size<int64_t>(16, 4);
+    Generator gen(77);
+    nn::LSTMOptions lo;
+    lo.gen = &gen;
+    lo.tensor = TensorOptions(dt);
+    nn::LSTM lstm(I, H, L, lo);
+    const Tensor x = test::uniform({B, T, I}, -1, 1, 5, TensorOptions(dt));
+    NoGradGuard ng;
+    const Tensor ref = lstm.forward(x).output;
+    lstm.to(kCuda);
+    const Tensor xc = x.to(kCuda);
+    nn::LSTMState s;  // empty: zeros on the first step
+    std::vector<Tensor> outs;
+    for (int64_t t = 0; t < T; ++t) {
+      const nn::LSTMOutput o = lstm.step(select(xc, 1, t), s);
+      REQUIRE(o.output.is_cuda());
+      s = o.state;
+      outs.push_back(o.output);
+    }
+    const Tensor got = stack(outs, 1).to(Device::cpu());
+    if (dt == DType::f64) {
+      test::require_close(got, ref, 1e-12, 1e-10);
+    } else {
+      REQUIRE(test::rel_l2(got, ref) < 1e-5);
+    }
+  }
+}
