@@ -12,8 +12,8 @@
 //       final state of every layer. Layer by layer: layer k runs all T steps before layer k + 1.
 //   LSTM::step(x [B, I], state) → the top layer's new h [B, H] and the new state: one timestep
 //       through all layers, for models that feed their output back as the next input. T calls of
-//       step() give the same values as one forward() (to rounding: same ops in the same order,
-//       bit-identical on the CPU).
+//       step() give the same values as one forward() (same ops on the same operands; the GEMM
+//       may read x with another row stride, so equal to rounding: within 1e-14 in float64).
 // Everything is differentiable (the op's backward), on CPU and CUDA.
 //
 // Errors (pg::Error naming the module, "LSTM" or "LSTMCell", and the values): a sequence of
