@@ -12,6 +12,7 @@
 #include "ops/view.h"
 #include "ops/nn.h"
 #include "ops/pointnet.h"
+#include "ops/lstm.h"
 #include "ops/fps.h"
 #include "ops/knn.h"
 #include "ops/chamfer.h"

@@ -7,6 +7,7 @@
 #include "models/nn/dropout.h"
 #include "models/nn/init.h"
 #include "models/nn/linear.h"
+#include "models/nn/lstm.h"
 #include "models/nn/module.h"
 #include "models/nn/optim.h"
 #include "models/nn/schedule.h"

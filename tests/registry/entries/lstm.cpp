@@ -1,0 +1,58 @@
+// Registry entries of the LSTM cell: lstm_cell with and without biases. Inputs: x, h, c, w_ih,
+// w_hh, b_ih, b_hh; weights U(−0.5, 0.5) and states U(−1, 1) keep the gate pre-activations O(1)
+// (no saturation, derivatives well above the finite-difference noise). A rank-3 x [B, T, I] is
+// read at t = 1 through select(): the row-strided path the LSTM module uses for batch-first
+// sequences; strided() gives a column-strided x that the op copies.
+#include <catch2/catch.hpp>
+
+#include "ops/lstm.h"
+#include "ops/view.h"
+#include "registry/registry.h"
+
+namespace pg::test::registry {
+namespace {
+
+std::vector<Sample> lstm_samples() {
+  auto sample = [](const std::string& label, Tensor x, int64_t B, int64_t I, int64_t H, uint64_t s) {
+    return Sample{label,
+                  {x, uniform64({B, H}, -1, 1, s), uniform64({B, H}, -1, 1, s + 1),
+                   uniform64({4 * H, I}, -0.5, 0.5, s + 2), uniform64({4 * H, H}, -0.5, 0.5, s + 3),
+                   uniform64({4 * H}, -0.5, 0.5, s + 4), uniform64({4 * H}, -0.5, 0.5, s + 5)}};
+  };
+  return {sample("odd sizes B 3, I 5, H 7", uniform64({3, 5}, -1, 1, 200), 3, 5, 7, 201),
+          sample("strided x, B 4, I 6, H 3", strided(uniform64({4, 6}, -1, 1, 210)), 4, 6, 3, 211),
+          sample("row-strided x[:, 1, :], B 2, I 3, H 9", uniform64({2, 4, 3}, -1, 1, 220), 2, 3, 9, 221),
+          sample("B 1, I 1, H 1", uniform64({1, 1}, -1, 1, 230), 1, 1, 1, 231)};
+}
+
+Tensor step_input(const Tensor& x) { return x.dim() == 3 ? select(x, 1, 1) : x; }
+
+const bool registered = [] {
+  Registrar({.name = "lstm_cell",
+             .covers = {"lstm_cell"},
+             .family = "lstm",
+             .samples = lstm_samples,
+             .fn =
+                 [](const std::vector<Tensor>& x) {
+                   const LstmCellResult r = lstm_cell(step_input(x[0]), x[1], x[2], x[3], x[4], x[5], x[6]);
+                   return std::vector<Tensor>{r.h, r.c};
+                 },
+             .differentiable = {0, 1, 2, 3, 4, 5, 6}});
+  Registrar({.name = "lstm_cell no bias",
+             .covers = {"lstm_cell"},
+             .family = "lstm",
+             .samples = lstm_samples,
+             .fn =
+                 [](const std::vector<Tensor>& x) {
+                   const LstmCellResult r = lstm_cell(step_input(x[0]), x[1], x[2], x[3], x[4], Tensor(), Tensor());
+                   return std::vector<Tensor>{r.h, r.c};
+                 },
+             .differentiable = {0, 1, 2, 3, 4}});
+  return true;
+}();
+
+}  // namespace
+
+PG_REGISTRY_FAMILY("lstm")
+
+}  // namespace pg::test::registry
