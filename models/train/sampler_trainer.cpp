@@ -33,6 +33,9 @@ models::SamplerConfig sampler_config_for(const SamplerTrainOptions& o) {
   if (o.last_bn) c.last_bn = *o.last_bn;
   c.init_temperature = o.init_temperature;
   c.bottleneck = o.bottleneck;
+  c.kd = o.kd;
+  c.joint = o.joint;
+  c.max_generated = o.max_generated;
   c.task_model = o.task_model.empty() ? std::string() : fs::absolute(o.task_model).lexically_normal().string();
   return c;
 }
@@ -92,7 +95,10 @@ RunSummary train_sampler(const SamplerTrainOptions& o, const TrainCallbacks& cb)
   t.drop_last = true;
   t.prefetch = o.prefetch;
   t.optimizer = {"adam", lr};
-  if (cfg.task == SamplerTask::cls) {
+  const bool aps = model->is_apsnet();
+  if (aps && cfg.task == SamplerTask::cls) t.optimizer.weight_decay = 1e-4;
+  if (aps && cfg.task != SamplerTask::reg) t.lr_schedule = std::make_shared<nn::StepDecay>(lr, 20, 0.7);
+  if (!aps && cfg.task == SamplerTask::cls) {
     t.lr_schedule = nn::pointnet_tf_lr(lr, 600000, 0.7, 1e-5);
     t.bn_momentum_schedule = nn::pointnet_tf_bn_momentum(600000);
     t.schedule_unit = ScheduleUnit::sample;
@@ -110,7 +116,9 @@ RunSummary train_sampler(const SamplerTrainOptions& o, const TrainCallbacks& cb)
   t.attributes = {{"train.data", o.data_dir}, {"train.class", o.class_name}, {"train.seed", std::to_string(o.seed)}};
 
   const std::string metric = task_metric_name(cfg.task);
-  const int64_t eval_m = model->is_progressive() ? (o.eval_m > 0 ? o.eval_m : std::min<int64_t>(32, cfg.m)) : cfg.m;
+  const int64_t eval_m = model->is_progressive() ? (o.eval_m > 0 ? o.eval_m : std::min<int64_t>(32, cfg.m))
+                         : aps && o.eval_m > 0 ? o.eval_m
+                                               : cfg.m;
   model->check_m(eval_m, cfg.in_points);
   EvalFn evaluate;
   if (test_set.size() > 0) {

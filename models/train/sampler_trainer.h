@@ -9,6 +9,9 @@
 //        momentum schedule with step 600,000 (the sampler's BN only; the task net is frozen)
 //   rec  Adam lr 5e-4, batch 50, constant
 //   reg  Adam lr 1e-3, batch 32, constant
+// APSNet (§6.3, the released code): cls Adam lr 0.01, weight decay 1e-4, lr ×0.7 every 20
+// epochs; rec Adam lr 5e-4, lr ×0.7 every 20 epochs, batch 50; reg Adam lr 1e-3 constant.
+// Its "soft" metrics are APSNet-G (generated points), "matched" APSNet-M; eval_m default m.
 // Loss weights, k, σ floor and output BN: default_sampler_config(kind, task, m, in_points,
 // compat) with the options' overrides; the config is stored in every checkpoint.
 //
@@ -31,7 +34,7 @@
 namespace pg::train {
 
 struct SamplerTrainOptions {
-  std::string kind = "samplenet";  // samplenet | snet | progressivenet
+  std::string kind = "samplenet";  // samplenet | snet | progressivenet | apsnet
   models::SamplerTask task = models::SamplerTask::cls;
   int64_t m = 32;            // fixed: output size; progressive: the largest ordered size
   bool progressive = false;  // samplenet only
@@ -45,7 +48,7 @@ struct SamplerTrainOptions {
   uint64_t seed = 1;
   bool resume = false;
   int64_t eval_every = 1;
-  int64_t eval_m = 0;  // progressive kinds: the m evaluated during training (0: min(32, m))
+  int64_t eval_m = 0;  // progressive kinds: the m evaluated during training (0: min(32, m)); apsnet (0: m)
   int prefetch = 4;
   std::string compat = "paper";
   // Overrides of the defaults (unset: the §5.3 value for the task).
@@ -54,6 +57,10 @@ struct SamplerTrainOptions {
   std::optional<bool> last_bn;
   double init_temperature = 1.0;
   int64_t bottleneck = 128;
+  // apsnet
+  bool kd = false;
+  std::string joint = "none";  // none | paper | code
+  int64_t max_generated = 128;
   // reg
   double max_angle_deg = 45.0;
   uint64_t test_seed = 7;

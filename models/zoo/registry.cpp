@@ -46,6 +46,7 @@ void add_builtins_locked(Registry& r) {
   add_locked(r, "samplenet", sampler_factory(), "SampleNet learned sampler (Lang et al. 2020), fixed or progressive");
   add_locked(r, "snet", sampler_factory(), "S-NET learned sampler (Dovrat et al. 2019)");
   add_locked(r, "progressivenet", sampler_factory(), "ProgressiveNet ordered learned sampler (Dovrat et al. 2019)");
+  add_locked(r, "apsnet", sampler_factory(), "APSNet attention-based point cloud sampler (Ye, Yang, Ji)");
 }
 
 std::string hex64(uint64_t v) {

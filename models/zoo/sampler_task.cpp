@@ -1,5 +1,6 @@
 #include "models/zoo/sampler_task.h"
 
+#include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "models/nn/checkpoint.h"
 #include "models/zoo/pcae.h"
@@ -78,6 +79,41 @@ Tensor task_loss(SamplerTask task, const nn::Model& net, const TaskBatch& batch,
       PG_CHECK(sampled_source.defined(), "sampler: the registration task needs a sampled source cloud");
       const auto& pcr = dynamic_cast<const PCRNet&>(net);
       return PCRNet::loss(pcr.forward(sampled, sampled_source), batch.rotation, batch.points, batch.source);
+    }
+  }
+  PG_FAIL("sampler: unknown task");
+}
+
+Tensor task_kd_loss(SamplerTask task, const nn::Model& net, const TaskBatch& batch, const Tensor& sampled,
+                    const Tensor& sampled_source) {
+  switch (task) {
+    case SamplerTask::cls: {
+      const auto& pn = dynamic_cast<const PointNet&>(net);
+      Tensor teacher;
+      {
+        NoGradGuard no_grad;
+        teacher = softmax(pn.forward(batch.points).logits, 1).detach();
+      }
+      return kl_div(log_softmax(pn.forward(sampled).logits, 1), teacher, Reduction::batchmean);
+    }
+    case SamplerTask::rec: {
+      const auto& ae = dynamic_cast<const PCAE&>(net);
+      Tensor target;
+      {
+        NoGradGuard no_grad;
+        target = ae.forward(batch.points).detach();
+      }
+      return PCAE::loss(ae.forward(sampled), target);
+    }
+    case SamplerTask::reg: {
+      PG_CHECK(sampled_source.defined(), "sampler: the registration task needs a sampled source cloud");
+      const auto& pcr = dynamic_cast<const PCRNet&>(net);
+      Tensor q_full;
+      {
+        NoGradGuard no_grad;
+        q_full = pcr.forward(batch.points, batch.source).quaternion.detach();
+      }
+      return PCRNet::loss(pcr.forward(sampled, sampled_source), q_full, batch.points, batch.source);
     }
   }
   PG_FAIL("sampler: unknown task");

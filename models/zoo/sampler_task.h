@@ -62,6 +62,16 @@ TaskBatch make_task_batch(const datasets::Batch& b, SamplerTask task, DType dtyp
 Tensor task_loss(SamplerTask task, const nn::Model& net, const TaskBatch& batch, const Tensor& sampled,
                  const Tensor& sampled_source = Tensor());
 
+// Knowledge distillation (APSNet-KD, METHODS.md §6.2): the target is the frozen network's own
+// prediction on the FULL clouds (computed without gradient) instead of the label:
+//   cls  KL(softmax(T(P)) ‖ softmax(T(S))) = kl_div(log_softmax(T(S)), softmax(T(P)), batchmean)
+//   rec  Chamfer(AE(S), AE(P))
+//   reg  the PCRNet loss of (S_template, S_source) with T(P_template, P_source)'s quaternion as
+//        the ground truth (its Chamfer term on the full clouds, as task_loss)
+// Differentiable w.r.t. the sampled clouds only.
+Tensor task_kd_loss(SamplerTask task, const nn::Model& net, const TaskBatch& batch, const Tensor& sampled,
+                    const Tensor& sampled_source = Tensor());
+
 struct SimplifyWeights {
   double beta = 1.0, gamma = 1.0, delta = 0.0;
 };

@@ -8,19 +8,20 @@
 namespace pg::models {
 
 bool is_learned_method(const std::string& method) {
-  return method == "snet" || method == "progressive" || method == "samplenet";
+  return method == "snet" || method == "progressive" || method == "samplenet" || method == "apsnet";
 }
 
 const char* learned_method_model(const std::string& method) {
   if (method == "snet") return "snet";
   if (method == "progressive") return "progressivenet";
   if (method == "samplenet") return "samplenet";
-  PG_FAIL("sampling: '", method, "' is not a learned method (snet, progressive, samplenet)");
+  if (method == "apsnet") return "apsnet";
+  PG_FAIL("sampling: '", method, "' is not a learned method (snet, progressive, samplenet, apsnet)");
 }
 
 void check_sampling_method(const std::string& method, const LearnedSampler* sampler) {
   PG_CHECK(method == "random" || method == "fps" || is_learned_method(method), "sampling: unknown method '", method,
-           "' (expected random, fps, snet, progressive or samplenet)");
+           "' (expected random, fps, snet, progressive, samplenet or apsnet)");
   if (!is_learned_method(method)) return;
   PG_CHECK(sampler != nullptr, "sampling: method ", method, " needs a trained sampler checkpoint");
   const std::string want = learned_method_model(method);

@@ -8,6 +8,7 @@
 //               a learned sampler's matched + FPS-completed subset (LearnedSampler::sample);
 //               the sampler's kind must fit the method: snet ↔ "snet", progressive ↔
 //               "progressivenet", samplenet ↔ "samplenet" (fixed or progressive)
+//   apsnet      APSNet-M: the APSNet sampler's matched + FPS-completed subset (samplenet.h)
 //
 // Errors (pg::Error naming the method and the value): an unknown method, a learned method
 // without a sampler or with a sampler of another kind, m < 1, m > N, NaN/Inf coordinates.
@@ -21,7 +22,7 @@
 
 namespace pg::models {
 
-bool is_learned_method(const std::string& method);  // snet | progressive | samplenet
+bool is_learned_method(const std::string& method);  // snet | progressive | samplenet | apsnet
 // The registry name a learned method's checkpoint must hold.
 const char* learned_method_model(const std::string& method);
 // Throws unless `sampler` (may be null) fits `method` (see above).

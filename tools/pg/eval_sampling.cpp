@@ -1,11 +1,13 @@
 // pg eval sampling: the SampleNet evaluation protocols (METHODS.md §5.5) for one sampling method
 // at one or more m, with a frozen task network:
-//   pg eval sampling --method random|fps|snet|progressive|samplenet [--sampler RUN/best.h5]
+//   pg eval sampling --method random|fps|snet|progressive|samplenet|apsnet [--sampler RUN/best.h5]
 //                    --m 8,16,32 [--task-model FILE.h5] --data DIR [--class C] [--json]
 // The task (cls accuracy, rec NRE, reg MRE) follows from the task network's kind. Learned
 // samplers report the soft value (the task network on the projected / generated points, what
 // training optimises) and the matched value (on the matched + FPS-completed subset: the number
-// to compare) separately; random and FPS report the one value.
+// to compare) separately; random and FPS report the one value. For apsnet soft is APSNet-G (the
+// generated points, FPS-completed beyond max_generated) and matched APSNet-M; the text output
+// labels them G and M (the JSON keys stay soft / matched).
 #include <omp.h>
 
 #include <cmath>
@@ -135,8 +137,9 @@ void run(const SamplingEvalCli& c) {
         std::printf("\"soft\": %.8g, ", soft);
       std::printf("\"items\": %lld, \"seconds\": %.3f}\n", static_cast<long long>(ev.items), ev.seconds);
     } else if (sampler) {
-      std::printf("  m = %4lld: %s soft %s  matched %s  (%.1f s)\n", static_cast<long long>(m), metric,
-                  value_str(task, soft).c_str(), value_str(task, ev.metric).c_str(), ev.seconds);
+      const bool aps = sampler->is_apsnet();
+      std::printf("  m = %4lld: %s %s %s  %s %s  (%.1f s)\n", static_cast<long long>(m), metric, aps ? "G" : "soft",
+                  value_str(task, soft).c_str(), aps ? "M" : "matched", value_str(task, ev.metric).c_str(), ev.seconds);
     } else {
       std::printf("  m = %4lld: %s %s  (%.1f s)\n", static_cast<long long>(m), metric,
                   value_str(task, ev.metric).c_str(), ev.seconds);
@@ -152,10 +155,10 @@ void register_sampling_eval(CLI::App& app) {
   CLI::App* eval = app.get_subcommand("eval");
   auto* cmd = eval->add_subcommand("sampling",
                                    "Task accuracy / NRE / MRE of a sampling method at given m (SampleNet protocols)");
-  cmd->add_option("--method", c.method, "random, fps, snet, progressive or samplenet")
+  cmd->add_option("--method", c.method, "random, fps, snet, progressive, samplenet or apsnet (APSNet-M)")
       ->required()
-      ->check(CLI::IsMember({"random", "fps", "snet", "progressive", "samplenet"}));
-  cmd->add_option("--sampler", c.sampler, "learned sampler checkpoint (pg train samplenet|snet|progressive)");
+      ->check(CLI::IsMember({"random", "fps", "snet", "progressive", "samplenet", "apsnet"}));
+  cmd->add_option("--sampler", c.sampler, "learned sampler checkpoint (pg train samplenet|snet|progressive|apsnet)");
   cmd->add_option("--m", c.m, "sample sizes, e.g. 8,16,32")->required()->delimiter(',')->check(PositiveInt());
   cmd->add_option("--task-model", c.task_model, "frozen task network (default: the sampler's)");
   cmd->add_option("--data", c.data, "data folder (ModelNet40 HDF5 layout)")->required();

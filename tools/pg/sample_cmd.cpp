@@ -1,6 +1,6 @@
 // pg sample: sample m points of every cloud of a file or a data set with random, FPS or a
 // learned sampler (matched + FPS-completed: the output is a subset of the input).
-//   pg sample --method random|fps|snet|progressive|samplenet [--sampler RUN/best.h5] --m M
+//   pg sample --method random|fps|snet|progressive|samplenet|apsnet [--sampler RUN/best.h5] --m M
 //             --in CLOUD_FILE|DATA_DIR --out FILE|DIR [--points K] [--seed S]
 // A file (.xyz/.txt/.pts, .ply, .off, .h5) gives one cloud; the output file's extension picks its
 // format. A folder in the ModelNet40 HDF5 layout gives every shard of both splits; the output
@@ -137,10 +137,10 @@ void register_sample(CLI::App& app) {
   static SampleCli c;
   auto* cmd =
       app.add_subcommand("sample", "Sample m points of a cloud file or a data set (random, FPS or a learned sampler)");
-  cmd->add_option("--method", c.method, "random, fps, snet, progressive or samplenet")
+  cmd->add_option("--method", c.method, "random, fps, snet, progressive, samplenet or apsnet (APSNet-M)")
       ->required()
-      ->check(CLI::IsMember({"random", "fps", "snet", "progressive", "samplenet"}));
-  cmd->add_option("--sampler", c.sampler, "learned sampler checkpoint (pg train samplenet|snet|progressive)");
+      ->check(CLI::IsMember({"random", "fps", "snet", "progressive", "samplenet", "apsnet"}));
+  cmd->add_option("--sampler", c.sampler, "learned sampler checkpoint (pg train samplenet|snet|progressive|apsnet)");
   cmd->add_option("--m", c.m, "points to keep per cloud")->required()->check(PositiveInt());
   cmd->add_option("--in", c.in, "cloud file (.xyz/.ply/.off/.h5) or data folder (ModelNet40 HDF5 layout)")->required();
   cmd->add_option("--out", c.out, "output file (format by extension) or folder")->required();

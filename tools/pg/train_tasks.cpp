@@ -2,8 +2,9 @@
 // learned samplers, on a ModelNet40-layout folder, through the generic Trainer.
 //   pg train pcae    --data DIR --out RUN [--class C] [--points 2048] [--epochs 500] ...
 //   pg train pcrnet  --data DIR --out RUN [--class airplane] [--points 1024] [--max-angle 45] ...
-//   pg train samplenet|snet|progressive --task cls|rec|reg --m M --task-model FILE.h5
+//   pg train samplenet|snet|progressive|apsnet --task cls|rec|reg --m M --task-model FILE.h5
 //                    --data DIR --out RUN [--progressive] [--compat paper|code] [--alpha A] ...
+//   apsnet adds [--kd] [--joint] [--joint-form paper|code] [--max-generated 128]
 #include <omp.h>
 
 #include <cstdio>
@@ -38,6 +39,8 @@ struct SamplerCli {
   // Overrides: a negative value (k: 0) means "the default of the task".
   double alpha = -1, beta = -1, gamma = -1, delta = -1, lambda = -1, min_sigma = -1;
   int64_t k = 0;
+  bool joint = false;                // apsnet
+  std::string joint_form = "paper";  // apsnet
 };
 
 void print_summary(const train::RunSummary& s, const std::string& what) {
@@ -99,6 +102,7 @@ void run_sampler(SamplerCli& c, const std::string& kind) {
   set(c.lambda, o.lambda), set(c.min_sigma, o.min_sigma);
   if (c.k > 0) o.k = c.k;
   if (!c.last_bn.empty()) o.last_bn = c.last_bn == "true";
+  if (kind == "apsnet") o.joint = c.joint ? c.joint_form : "none";
   ProgressLine progress;
   const train::TrainCallbacks cb = terminal_callbacks(progress, o.epochs, "shapes");
   print_summary(train::train_sampler(o, cb), kind == "progressivenet" ? "progressive" : kind);
@@ -124,9 +128,10 @@ void register_sampler(CLI::App* train, const std::string& name, const std::strin
   cmd->add_option("--class", c.o.class_name, "train and test on this class only (e.g. airplane for reg)");
   if (kind == "samplenet")
     cmd->add_flag("--progressive", c.o.progressive, "ordered output: loss summed over control sizes");
-  cmd->add_option("--compat", c.o.compat, "paper (paper intent) or code (reference-code switches, METHODS §5.6)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"paper", "code"}));
+  if (kind != "apsnet")
+    cmd->add_option("--compat", c.o.compat, "paper (paper intent) or code (reference-code switches, METHODS §5.6)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"paper", "code"}));
   cmd->add_option("--points", c.o.in_points, "input points per cloud (0: cls/reg 1024, rec 2048)")
       ->check(NonNegativeInt());
   cmd->add_option("--alpha", c.alpha, "weight of the simplification loss (default per task)")
@@ -146,11 +151,25 @@ void register_sampler(CLI::App* train, const std::string& name, const std::strin
         ->capture_default_str()
         ->check(PositiveReal());
   }
-  cmd->add_option("--last-bn", c.last_bn,
-                  "BN on the output layer: true or false (default: paper false; code: cls true)")
-      ->check(CLI::IsMember({"true", "false"}));
-  cmd->add_option("--eval-m", c.o.eval_m, "progressive: the m evaluated after each epoch (default min(32, m))")
-      ->check(PositiveInt());
+  if (kind == "apsnet") {
+    cmd->add_flag("--kd", c.o.kd, "knowledge distillation: the task net's prediction on the full cloud is the target");
+    cmd->add_flag("--joint", c.joint, "joint training over sizes 8, 16, ..., m (one network for all sizes)");
+    cmd->add_option("--joint-form", c.joint_form,
+                    "paper (Eq. 10: task + sampling loss per size) or code (task once, sampling loss per size)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"paper", "code"}));
+    cmd->add_option("--max-generated", c.o.max_generated,
+                    "inference: generate at most this many points, FPS-complete beyond (0: generate all m)")
+        ->capture_default_str()
+        ->check(NonNegativeInt());
+    cmd->add_option("--eval-m", c.o.eval_m, "the m evaluated after each epoch (default m)")->check(PositiveInt());
+  } else {
+    cmd->add_option("--last-bn", c.last_bn,
+                    "BN on the output layer: true or false (default: paper false; code: cls true)")
+        ->check(CLI::IsMember({"true", "false"}));
+    cmd->add_option("--eval-m", c.o.eval_m, "progressive: the m evaluated after each epoch (default min(32, m))")
+        ->check(PositiveInt());
+  }
   cmd->add_option("--device", c.device, "cpu or cuda[:N]")->capture_default_str();
   cmd->add_option("--epochs", c.o.epochs, "number of epochs")->capture_default_str()->check(PositiveInt());
   cmd->add_option("--batch-size", c.o.batch_size, "clouds per batch (0: cls/reg 32, rec 50)")
@@ -188,6 +207,7 @@ void register_task_training(CLI::App& app) {
   register_sampler(train, "samplenet", "samplenet", "Train SampleNet (soft projection; fixed size or --progressive)");
   register_sampler(train, "snet", "snet", "Train S-NET (generated points, matched at inference)");
   register_sampler(train, "progressive", "progressivenet", "Train ProgressiveNet (ordered S-NET, control sizes)");
+  register_sampler(train, "apsnet", "apsnet", "Train APSNet (attention-based sampler; --kd, --joint)");
 }
 
 }  // namespace pg::cli
