@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "ops/ops.h"
 
@@ -24,8 +25,12 @@ APSNet::APSNet(APSNetConfig cfg) : nn::Module("APSNet"), cfg_(cfg) {
 
 namespace {
 
-// One host read; the error names the first bad coordinate (the LSTM would only see features).
+// Σ|p| in float64 on the points' device, one scalar read (one sync on CUDA); only a non-finite
+// sum scans on the host for the message, which names the first bad coordinate (the LSTM's own
+// check would only see features).
 void check_finite(const Tensor& points) {
+  NoGradGuard no_grad;
+  if (std::isfinite(sum(abs(points.detach().to(DType::f64))).item_double())) return;
   const Tensor host = points.detach().to(DType::f64, Device::cpu()).contiguous();
   const double* p = host.data<double>();
   for (int64_t i = 0; i < host.numel(); ++i) {
