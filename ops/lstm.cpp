@@ -1,4 +1,4 @@
-// lstm_cell: validation, the gate GEMMs (kernels/blas.h), dispatch of the fused pointwise passes
+// lstm_cell: validation, the gate GEMMs (ops/raw_gemm.h), dispatch of the fused pointwise passes
 // (kernels/lstm.h) and the autograd node.
 #include "ops/lstm.h"
 
@@ -6,9 +6,9 @@
 
 #include "autograd/node.h"
 #include "core/parallel_for.h"
-#include "kernels/blas.h"
 #include "kernels/lstm.h"
 #include "ops/check.h"
+#include "ops/raw_gemm.h"
 #include "ops/reduce.h"
 #include "ops/view.h"
 
@@ -28,28 +28,10 @@ Tensor rows_view(const Tensor& t) { return row_strided(t) ? t : t.contiguous(); 
 
 int64_t row_stride(const Tensor& t) { return std::max<int64_t>({int64_t(1), t.size(1), t.stride(0)}); }
 
-// c[m, n] = alpha·op(a)·op(b) + beta·c for row-major operands with leading dimensions lda / ldb
-// (op(a) m×k, op(b) k×n, c contiguous).
+// c[m, n] = op(a)·op(b) + beta·c (row-major, leading dimensions lda / ldb).
 void gemm(const Tensor& c, const Tensor& a, int64_t lda, bool ta, const Tensor& b, int64_t ldb, bool tb, int64_t m,
           int64_t n, int64_t k, double beta, const char* what) {
-  kernels::GemmBatch g;
-  g.dtype = c.dtype();
-  g.device = c.device().is_cuda() ? c.device().index : 0;
-  g.trans_a = ta;
-  g.trans_b = tb;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.a = a.raw_data();
-  g.lda = lda;
-  g.b = b.raw_data();
-  g.ldb = ldb;
-  g.c = c.raw_data();
-  g.ldc = std::max<int64_t>(1, n);
-  g.stride_c = m * n;
-  g.beta = beta;
-  kernels::check_gemm_args(g, what);
-  on_backend(c.device(), what, [&]<class B>() { kernels::gemm_strided_batched<B>(g); });
+  detail::raw_gemm(c, a, lda, ta, b, ldb, tb, m, n, k, beta, what);
 }
 
 void check_bias(const Tensor& b, const char* name, int64_t H, const Tensor& x) {

@@ -1,4 +1,4 @@
-// shared_mlp / batch_norm / max_pool_points: validation, GEMMs (kernels/blas.h), dispatch of the
+// shared_mlp / batch_norm / max_pool_points: validation, GEMMs (ops/raw_gemm.h), dispatch of the
 // fused epilogue and backward kernels (kernels/pointnet.h) and the autograd nodes.
 //
 // shared_mlp and batch_norm share one pipeline on a [R, C] matrix z (the GEMM output, or x
@@ -13,9 +13,9 @@
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "core/parallel_for.h"
-#include "kernels/blas.h"
 #include "kernels/pointnet.h"
 #include "ops/check.h"
+#include "ops/raw_gemm.h"
 #include "ops/elementwise.h"
 
 namespace pg {
@@ -173,28 +173,7 @@ AffineGrads affine_backward(const Tensor& gy, const Tensor& z, const Fold& f, Ac
 // c[m, n] = op(a) · op(b) for contiguous row-major operands (op(a) m×k, op(b) k×n).
 void gemm(const Tensor& c, const Tensor& a, bool ta, const Tensor& b, bool tb, int64_t m, int64_t n, int64_t k,
           const char* op) {
-  kernels::GemmBatch g;
-  g.dtype = c.dtype();
-  g.device = c.device().is_cuda() ? c.device().index : 0;
-  g.trans_a = ta;
-  g.trans_b = tb;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.a = a.raw_data();
-  g.lda = std::max<int64_t>(1, ta ? m : k);
-  g.b = b.raw_data();
-  g.ldb = std::max<int64_t>(1, tb ? k : n);
-  g.c = c.raw_data();
-  g.ldc = std::max<int64_t>(1, n);
-  g.stride_c = m * n;
-  kernels::check_gemm_args(g, op);
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    detail::fill_raw(c, 0.0);
-    return;
-  }
-  on_backend(c.device(), op, [&]<class B>() { kernels::gemm_strided_batched<B>(g); });
+  detail::raw_gemm(c, a, std::max<int64_t>(1, ta ? m : k), ta, b, std::max<int64_t>(1, tb ? k : n), tb, m, n, k, 0.0, op);
 }
 
 Shape with_last(const Shape& s, int64_t last) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/nn/checkpoint.h"
+#include "models/zoo/sampler_task.h"
 #include "models/zoo/registry.h"
 #include "ops/ops.h"
 #include "test_util.h"
@@ -35,6 +36,16 @@ inline double naive_nn2(const std::vector<double>& a, size_t i, const std::vecto
 // Cloud b of a [B, n, 3] tensor as doubles.
 inline std::vector<double> cloud_at(const Tensor& t, int64_t b) {
   return select(t, 0, b).contiguous().to(DType::f64).to_vector<double>();
+}
+
+// A classification batch of b random clouds [b, n, 3] in [-1, 1) with labels 0, 1, 2, 0, ...
+inline models::TaskBatch cls_batch(int64_t b, int64_t n, uint64_t seed) {
+  models::TaskBatch t;
+  t.points = uniform({b, n, 3}, -1, 1, seed);
+  std::vector<int64_t> y;
+  for (int64_t i = 0; i < b; ++i) y.push_back(i % 3);
+  t.labels = from_vector(y, {b});
+  return t;
 }
 
 }  // namespace pg::test

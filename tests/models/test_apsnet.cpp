@@ -43,15 +43,6 @@ std::shared_ptr<LearnedSampler> make_aps(SamplerConfig c, uint64_t seed = 5) {
   return std::make_shared<LearnedSampler>(c, classifier(seed + 100), &g);
 }
 
-models::TaskBatch cls_batch(int64_t b, int64_t n, uint64_t seed) {
-  models::TaskBatch t;
-  t.points = test::uniform({b, n, 3}, -1, 1, seed);
-  std::vector<int64_t> y;
-  for (int64_t i = 0; i < b; ++i) y.push_back(i % 3);
-  t.labels = from_vector(y, {b});
-  return t;
-}
-
 }  // namespace
 
 TEST_CASE("apsnet: defaults of METHODS §6.2 and the network's layout", "[apsnet][models]") {
@@ -196,7 +187,7 @@ TEST_CASE("apsnet: gradient reaches the sampler, never the frozen task net", "[a
     nn::Adam opt(s->trainable_parameters(), {0.01});
     for (int step = 0; step < 3; ++step) {
       opt.zero_grad();
-      s->loss(cls_batch(4, 64, 40 + step)).total.backward();
+      s->loss(test::cls_batch(4, 64, 40 + step)).total.backward();
       if (step == 0) {
         double enc = 0.0, lstm = 0.0;
         for (const Tensor& w : s->aps->encoder->parameters())
@@ -217,7 +208,7 @@ TEST_CASE("apsnet: gradient reaches the sampler, never the frozen task net", "[a
 }
 
 TEST_CASE("apsnet: supervised, KD and joint losses against recomputation", "[apsnet][models]") {
-  const models::TaskBatch b = cls_batch(3, 64, 9);
+  const models::TaskBatch b = test::cls_batch(3, 64, 9);
   SamplerConfig c = aps_config(16, 64);
   auto s = make_aps(c);
   s->eval();
@@ -353,7 +344,7 @@ TEST_CASE("apsnet: config round trip and save -> load -> identical samples", "[a
       std::make_shared<LearnedSampler>(c, models::load_task_network(c.task_model, SamplerTask::cls, Device::cpu()), &g);
   {  // a step so that BN statistics and weights differ from the initialisation
     nn::Adam opt(s->trainable_parameters(), {0.01});
-    s->loss(cls_batch(4, 64, 3)).total.backward();
+    s->loss(test::cls_batch(4, 64, 3)).total.backward();
     opt.step();
   }
   s->eval();

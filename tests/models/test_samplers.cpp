@@ -41,15 +41,6 @@ std::shared_ptr<LearnedSampler> make_sampler(const std::string& kind, int64_t m,
   return std::make_shared<LearnedSampler>(c, tiny_classifier(seed + 100), &g);
 }
 
-models::TaskBatch cls_batch(int64_t b, int64_t n, uint64_t seed) {
-  models::TaskBatch t;
-  t.points = test::uniform({b, n, 3}, -1, 1, seed);
-  std::vector<int64_t> y;
-  for (int64_t i = 0; i < b; ++i) y.push_back(i % 3);
-  t.labels = from_vector(y, {b});
-  return t;
-}
-
 }  // namespace
 
 TEST_CASE("sampler: control sizes and the default weights of METHODS §5.3", "[sampler][models]") {
@@ -137,7 +128,7 @@ TEST_CASE("sampler: gradient reaches the sampler and its temperature, never the 
   nn::Adam opt(s->trainable_parameters(), {0.01});
   for (int step = 0; step < 5; ++step) {
     opt.zero_grad();
-    const models::SamplerLoss l = s->loss(cls_batch(4, 64, 30 + step));
+    const models::SamplerLoss l = s->loss(test::cls_batch(4, 64, 30 + step));
     l.total.backward();
     if (step == 0) {
       REQUIRE(s->temperature.grad().defined());
@@ -160,7 +151,7 @@ TEST_CASE("sampler: gradient reaches the sampler and its temperature, never the 
 }
 
 TEST_CASE("sampler: loss = task + alpha * simplify (+ lambda * sigma), per kind", "[sampler][models]") {
-  const models::TaskBatch b = cls_batch(4, 64, 7);
+  const models::TaskBatch b = test::cls_batch(4, 64, 7);
   for (const std::string kind : {"samplenet", "snet"}) {
     auto s = make_sampler(kind, 8, 64);
     s->eval();  // deterministic BN for the recomputation
@@ -186,7 +177,7 @@ TEST_CASE("sampler: progressive output is ordered (prefixes) and sums the contro
   CHECK(s->sample(p, 5).indices.shape() == Shape{2, 5});
   CHECK_THROWS_WITH(s->sample(p, 17), Catch::Contains("orders 16 points"));
   // The loss sums over 2, 4, 8, 16.
-  const models::TaskBatch b = cls_batch(2, 64, 9);
+  const models::TaskBatch b = test::cls_batch(2, 64, 9);
   const models::SamplerLoss l = s->loss(b);
   const Tensor q = s->generate(b.points);
   double simp = 0.0;
@@ -212,7 +203,7 @@ TEST_CASE("sampler: config round trip and save -> load -> identical samples", "[
       std::make_shared<LearnedSampler>(c, models::load_task_network(c.task_model, SamplerTask::cls, Device::cpu()), &g);
   {  // a step so that BN statistics, weights and t differ from the initialisation
     nn::Adam opt(s->trainable_parameters(), {0.01});
-    s->loss(cls_batch(4, 64, 3)).total.backward();
+    s->loss(test::cls_batch(4, 64, 3)).total.backward();
     opt.step();
   }
   s->eval();

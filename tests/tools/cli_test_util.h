@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -78,6 +79,14 @@ inline CliResult run_command(const std::string& binary, const std::vector<std::s
 // Runs the pg binary built with the tests.
 inline CliResult run_pg(const std::vector<std::string>& args, int timeout_s = 600) {
   return run_command(PG_CLI_BINARY, args, timeout_s);
+}
+
+// run_pg that must succeed: a non-zero exit fails the test with the command and its output.
+inline CliResult run_pg_ok(const std::vector<std::string>& args) {
+  const CliResult r = run_pg(args);
+  INFO("pg " << args[0] << " " << (args.size() > 1 ? args[1] : "") << "\n" << r.all());
+  REQUIRE(r.exit_code == 0);
+  return r;
 }
 #endif
 

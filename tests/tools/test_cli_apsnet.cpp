@@ -17,12 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-test::CliResult ok(const std::vector<std::string>& args) {
-  const auto r = test::run_pg(args);
-  INFO("pg " << args[0] << " " << (args.size() > 1 ? args[1] : "") << "\n" << r.all());
-  REQUIRE(r.exit_code == 0);
-  return r;
-}
+test::CliResult ok(const std::vector<std::string>& args) { return test::run_pg_ok(args); }
 
 }  // namespace
 
