@@ -9,6 +9,7 @@
 
 #include "models/nn/checkpoint.h"
 #include "models/zoo/sampler_task.h"
+#include "models/zoo/pointnet.h"
 #include "models/zoo/registry.h"
 #include "ops/ops.h"
 #include "test_util.h"
@@ -36,6 +37,19 @@ inline double naive_nn2(const std::vector<double>& a, size_t i, const std::vecto
 // Cloud b of a [B, n, 3] tensor as doubles.
 inline std::vector<double> cloud_at(const Tensor& t, int64_t b) {
   return select(t, 0, b).contiguous().to(DType::f64).to_vector<double>();
+}
+
+// A vanilla PointNet classifier for 3 classes in eval mode (to be frozen by a sampler), its
+// weights drawn from `seed`.
+inline std::shared_ptr<models::PointNet> tiny_classifier(uint64_t seed) {
+  static Generator g(0);
+  g.manual_seed(seed);
+  models::PointNetConfig c;
+  c.num_classes = 3;
+  c.gen = &g;
+  auto pn = std::make_shared<models::PointNet>(c);
+  pn->eval();
+  return pn;
 }
 
 // A classification batch of b random clouds [b, n, 3] in [-1, 1) with labels 0, 1, 2, 0, ...

@@ -22,16 +22,6 @@ using models::SamplerTask;
 
 namespace {
 
-std::shared_ptr<models::PointNet> classifier(uint64_t seed) {
-  static Generator g(0);
-  g.manual_seed(seed);
-  models::PointNetConfig c;
-  c.num_classes = 3;
-  c.gen = &g;
-  auto pn = std::make_shared<models::PointNet>(c);
-  pn->eval();
-  return pn;
-}
 
 SamplerConfig aps_config(int64_t m, int64_t n) {
   return models::default_sampler_config("apsnet", SamplerTask::cls, m, n);
@@ -40,7 +30,7 @@ SamplerConfig aps_config(int64_t m, int64_t n) {
 std::shared_ptr<LearnedSampler> make_aps(SamplerConfig c, uint64_t seed = 5) {
   static Generator g(0);
   g.manual_seed(seed);
-  return std::make_shared<LearnedSampler>(c, classifier(seed + 100), &g);
+  return std::make_shared<LearnedSampler>(c, test::tiny_classifier(seed + 100), &g);
 }
 
 }  // namespace
@@ -328,7 +318,7 @@ TEST_CASE("apsnet: KD targets for reconstruction and registration", "[apsnet][mo
 
 TEST_CASE("apsnet: config round trip and save -> load -> identical samples", "[apsnet][models][checkpoint]") {
   test::TempDir dir("pg_apsnet");
-  auto pn = classifier(41);
+  auto pn = test::tiny_classifier(41);
   test::save_model(dir.file("task.h5"), *pn);
   Generator g(4);
   SamplerConfig c = aps_config(8, 64);

@@ -21,24 +21,13 @@ using models::SamplerTask;
 
 namespace {
 
-// A frozen-to-be PointNet classifier (3 classes) in eval mode.
-std::shared_ptr<models::PointNet> tiny_classifier(uint64_t seed) {
-  static Generator g(0);
-  g.manual_seed(seed);
-  models::PointNetConfig c;
-  c.num_classes = 3;
-  c.gen = &g;
-  auto pn = std::make_shared<models::PointNet>(c);
-  pn->eval();
-  return pn;
-}
 
 std::shared_ptr<LearnedSampler> make_sampler(const std::string& kind, int64_t m, int64_t n, bool progressive = false,
                                              uint64_t seed = 3) {
   static Generator g(0);
   g.manual_seed(seed);
   SamplerConfig c = models::default_sampler_config(kind, SamplerTask::cls, m, n, "paper", progressive);
-  return std::make_shared<LearnedSampler>(c, tiny_classifier(seed + 100), &g);
+  return std::make_shared<LearnedSampler>(c, test::tiny_classifier(seed + 100), &g);
 }
 
 }  // namespace
@@ -188,7 +177,7 @@ TEST_CASE("sampler: progressive output is ordered (prefixes) and sums the contro
 
 TEST_CASE("sampler: config round trip and save -> load -> identical samples", "[sampler][models][checkpoint]") {
   test::TempDir dir("pg_sampler");
-  auto pn = tiny_classifier(41);
+  auto pn = test::tiny_classifier(41);
   test::save_model(dir.file("task.h5"), *pn);
   Generator g(4);
   SamplerConfig c = models::default_sampler_config("samplenet", SamplerTask::cls, 8, 64, "code");
@@ -268,7 +257,7 @@ TEST_CASE("task evaluation: the full clouds give NRE 1 and the classifier's own 
   const auto data = train::task_eval_dataset(SamplerTask::rec, set, "t");
   CHECK(train::evaluate_task(SamplerTask::rec, ae, data, nullptr, Device::cpu(), 2).metric ==
         Approx(1.0).epsilon(1e-12));
-  auto pn = tiny_classifier(5);
+  auto pn = test::tiny_classifier(5);
   const train::TaskEvaluation ev = train::evaluate_task(SamplerTask::cls, *pn, data, nullptr, Device::cpu(), 2);
   const auto pred = argmax(pn->forward(set.points).logits, 1).to_vector<int64_t>();
   double ok = 0;

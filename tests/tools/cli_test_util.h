@@ -88,6 +88,20 @@ inline CliResult run_pg_ok(const std::vector<std::string>& args) {
   REQUIRE(r.exit_code == 0);
   return r;
 }
+
+// `pg datagen` of the tiny classification set the sampler CLI tests share (3 classes, 6 train /
+// 2 test shapes each, 128 points) into `out`.
+inline void datagen_tiny(const std::string& out) {
+  run_pg_ok({"datagen", "--out", out, "--classes", "3", "--train-per-class", "6", "--test-per-class", "2", "--points",
+             "128"});
+}
+
+// `pg train ARGS` on `data` for one epoch, batch 6, one thread; must succeed.
+inline CliResult train_tiny(std::vector<std::string> args, const std::string& data) {
+  args.insert(args.begin(), "train");
+  for (const char* a : {"--data", data.c_str(), "--epochs", "1", "--batch-size", "6", "--threads", "1"}) args.push_back(a);
+  return run_pg_ok(args);
+}
 #endif
 
 // The raw text of `"key": value` in a flat JSON object (up to the next ',' or '}' outside a

@@ -24,14 +24,8 @@ test::CliResult ok(const std::vector<std::string>& args) { return test::run_pg_o
 TEST_CASE("pg train/eval/sample apsnet end to end on generated data", "[cli][apsnet][slow]") {
   test::TempDir dir("pg_cli_apsnet");
   const std::string data = dir.file("data");
-  ok({"datagen", "--out", data, "--classes", "3", "--train-per-class", "6", "--test-per-class", "2", "--points",
-      "128"});
-  const std::vector<std::string> common = {"--data", data, "--epochs", "1", "--batch-size", "6", "--threads", "1"};
-  auto train = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), "train");
-    args.insert(args.end(), common.begin(), common.end());
-    return ok(args);
-  };
+  test::datagen_tiny(data);
+  auto train = [&](std::vector<std::string> args) { return test::train_tiny(std::move(args), data); };
   train({"pointnet", "--out", dir.file("cls"), "--points", "64"});
   train({"pcae", "--out", dir.file("ae"), "--points", "128"});
   train({"pcrnet", "--out", dir.file("pcr"), "--points", "64"});

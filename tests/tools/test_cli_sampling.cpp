@@ -33,14 +33,8 @@ std::string eval_json(const std::vector<std::string>& args) {
 TEST_CASE("pg train/eval/sample: samplers end to end on generated data", "[cli][sampler][slow]") {
   test::TempDir dir("pg_cli_sampling");
   const std::string data = dir.file("data");
-  ok({"datagen", "--out", data, "--classes", "3", "--train-per-class", "6", "--test-per-class", "2", "--points",
-      "128"});
-  const std::vector<std::string> common = {"--data", data, "--epochs", "1", "--batch-size", "6", "--threads", "1"};
-  auto train = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), "train");
-    args.insert(args.end(), common.begin(), common.end());
-    return ok(args);
-  };
+  test::datagen_tiny(data);
+  auto train = [&](std::vector<std::string> args) { return test::train_tiny(std::move(args), data); };
 
   // Task networks.
   train({"pointnet", "--out", dir.file("cls"), "--points", "64"});
