@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "param_check.h"
 #include "models/nn/lstm.h"
 #include "ops/ops.h"
 
@@ -29,18 +30,6 @@ using namespace pg::bench;
 
 constexpr int64_t kLayers = 2, kInput = 3, kHidden = 128;
 
-double scaled_max_diff(const Tensor& a, const Tensor& b) {
-  const auto x = a.to(Device::cpu()).to_vector<double>();
-  const auto y = b.to(Device::cpu()).to_vector<double>();
-  if (x.size() != y.size()) return std::numeric_limits<double>::infinity();
-  double m = 0, ref = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double d = std::abs(x[i] - y[i]);
-    m = std::isnan(d) ? std::numeric_limits<double>::infinity() : std::max(m, d);
-    ref = std::max(ref, std::abs(y[i]));
-  }
-  return m / std::max(1.0, ref);
-}
 
 // The same network from public ops, one step at a time (layer by layer, as the module).
 Tensor composed_lstm(const nn::LSTM& m, const Tensor& x) {

@@ -48,6 +48,7 @@
 #include "core/parallel_for.h"
 #include "datasets/mesh_tensors.h"
 #include "harness.h"
+#include "param_check.h"
 #include "ops/ops.h"
 
 namespace {
@@ -56,19 +57,6 @@ using namespace pg;
 using namespace pg::bench;
 
 // ---- comparisons ----
-// max |a − b| / max(1, max |b|): an absolute error for values of order one, relative above.
-double scaled_max_diff(const Tensor& a, const Tensor& b) {
-  const auto x = a.to(Device::cpu()).to_vector<double>();
-  const auto y = b.to(Device::cpu()).to_vector<double>();
-  if (x.size() != y.size()) return std::numeric_limits<double>::infinity();
-  double m = 0, ref = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double d = std::abs(x[i] - y[i]);
-    m = std::isnan(d) ? std::numeric_limits<double>::infinity() : std::max(m, d);
-    ref = std::max(ref, std::abs(y[i]));
-  }
-  return m / std::max(1.0, ref);
-}
 
 double mismatch_fraction(const std::vector<int64_t>& x, const std::vector<int64_t>& y) {
   if (x.size() != y.size()) return 1.0;

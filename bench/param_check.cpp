@@ -1,5 +1,7 @@
 #include "param_check.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 
@@ -19,6 +21,19 @@ double max_param_diff(const nn::Module& a, const nn::Module& b) {
     }
   }
   return worst;
+}
+
+double scaled_max_diff(const Tensor& a, const Tensor& b) {
+  const auto x = a.to(Device::cpu()).to_vector<double>();
+  const auto y = b.to(Device::cpu()).to_vector<double>();
+  if (x.size() != y.size()) return std::numeric_limits<double>::infinity();
+  double m = 0, ref = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double d = std::abs(x[i] - y[i]);
+    m = std::isnan(d) ? std::numeric_limits<double>::infinity() : std::max(m, d);
+    ref = std::max(ref, std::abs(y[i]));
+  }
+  return m / std::max(1.0, ref);
 }
 
 }  // namespace pg::bench

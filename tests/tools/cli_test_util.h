@@ -14,9 +14,12 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "core/tensor.h"
 
 namespace pg::test {
 
@@ -87,6 +90,27 @@ inline CliResult run_pg_ok(const std::vector<std::string>& args) {
   INFO("pg " << args[0] << " " << (args.size() > 1 ? args[1] : "") << "\n" << r.all());
   REQUIRE(r.exit_code == 0);
   return r;
+}
+
+// Every output cloud [S, m, 3] consists of m distinct points of the matching input cloud
+// [S, n, 3] (exact float equality: samplers copy input points).
+inline void require_distinct_subsets(const Tensor& in, const Tensor& out) {
+  REQUIRE((in.dim() == 3 && out.dim() == 3 && in.size(0) == out.size(0)));
+  const int64_t shapes = in.size(0), n = in.size(1), m = out.size(1);
+  const auto pi = in.to_vector<float>(), po = out.to_vector<float>();
+  for (int64_t s = 0; s < shapes; ++s) {
+    std::set<int64_t> used;
+    for (int64_t j = 0; j < m; ++j) {
+      int64_t found = -1;
+      for (int64_t i = 0; i < n && found < 0; ++i) {
+        const size_t a = static_cast<size_t>((s * n + i) * 3), b = static_cast<size_t>((s * m + j) * 3);
+        if (pi[a] == po[b] && pi[a + 1] == po[b + 1] && pi[a + 2] == po[b + 2]) found = i;
+      }
+      CHECK(found >= 0);
+      used.insert(found);
+    }
+    CHECK(static_cast<int64_t>(used.size()) == m);
+  }
 }
 
 // `pg datagen` of the tiny classification set the sampler CLI tests share (3 classes, 6 train /

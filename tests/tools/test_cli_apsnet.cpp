@@ -66,20 +66,7 @@ TEST_CASE("pg train/eval/sample apsnet end to end on generated data", "[cli][aps
   const auto in_set = datasets::read_modelnet40(data, datasets::Split::test, {.max_points = 64});
   const auto out_set = datasets::read_modelnet40(out, datasets::Split::test);
   REQUIRE(out_set.points.shape() == Shape{6, 8, 3});
-  const auto pi = in_set.points.to_vector<float>(), po = out_set.points.to_vector<float>();
-  for (int64_t s = 0; s < 6; ++s) {
-    std::set<int64_t> used;
-    for (int64_t j = 0; j < 8; ++j) {
-      int64_t found = -1;
-      for (int64_t i = 0; i < 64 && found < 0; ++i) {
-        const size_t a = static_cast<size_t>((s * 64 + i) * 3), b = static_cast<size_t>((s * 8 + j) * 3);
-        if (pi[a] == po[b] && pi[a + 1] == po[b + 1] && pi[a + 2] == po[b + 2]) found = i;
-      }
-      CHECK(found >= 0);
-      used.insert(found);
-    }
-    CHECK(used.size() == 8);
-  }
+  test::require_distinct_subsets(in_set.points, out_set.points);
 
   // Errors: m above the cloud's points; a checkpoint of another method.
   const auto too_many = test::run_pg({"eval", "sampling", "--method", "apsnet", "--sampler", dir.file("aps/last.h5"),

@@ -119,20 +119,7 @@ TEST_CASE("pg train/eval/sample: samplers end to end on generated data", "[cli][
   const auto out_set = datasets::read_modelnet40(out, datasets::Split::test);
   REQUIRE(out_set.points.shape() == Shape{6, 8, 3});
   CHECK(out_set.labels.to_vector<int64_t>() == in_set.labels.to_vector<int64_t>());
-  const auto pi = in_set.points.to_vector<float>(), po = out_set.points.to_vector<float>();
-  for (int64_t s = 0; s < 6; ++s) {
-    std::set<int64_t> used;
-    for (int64_t j = 0; j < 8; ++j) {
-      int64_t found = -1;
-      for (int64_t i = 0; i < 64 && found < 0; ++i) {
-        const size_t a = static_cast<size_t>((s * 64 + i) * 3), b = static_cast<size_t>((s * 8 + j) * 3);
-        if (pi[a] == po[b] && pi[a + 1] == po[b + 1] && pi[a + 2] == po[b + 2]) found = i;
-      }
-      CHECK(found >= 0);
-      used.insert(found);
-    }
-    CHECK(used.size() == 8);
-  }
+  test::require_distinct_subsets(in_set.points, out_set.points);
   // On a file.
   datasets::write_point_cloud(dir.file("one.xyz"), in_set.points.select(0, 0).contiguous());
   ok({"sample", "--method", "fps", "--m", "5", "--in", dir.file("one.xyz"), "--out", dir.file("one_fps.ply")});
