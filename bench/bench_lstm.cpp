@@ -11,6 +11,13 @@
 // tanh, slice per step), on the bench's inputs, untimed: max |fused − composed| over the output
 // (fwd) or over the input and parameter gradients (fwd_bwd), divided by max(1, max |composed|);
 // tolerance 1e-4.
+//   decode.B<B>.T<T>         APSNet-G's decoder (PERFORMANCE.md T-LSTM-3/4): the same LSTM whose
+//                            top-layer output attends over N = 1024 point features (width H) and
+//                            whose input is the attention-weighted point it produced, T steps,
+//                            no grad — the fused lstm_attention_decode op (one persistent launch
+//                            on CUDA). baseline "eager_step_loop": the same T steps as
+//                            nn::LSTM::step + attention_pool (what APSNet::forward runs), timed
+//                            interleaved with it; check = max |fused − loop| / max(1, |loop|).
 // --quick: B = 32, T = 32 only.
 #include <algorithm>
 #include <cmath>
@@ -115,6 +122,55 @@ void run_case(Harness& h, Device dev, int64_t B, int64_t T, bool bwd) {
   h.emit(r);
 }
 
+void run_decode_case(Harness& h, Device dev, int64_t B, int64_t T) {
+  const std::string dt = dtype_name(DType::f32);
+  const std::string name = "decode.B" + std::to_string(B) + ".T" + std::to_string(T);
+  if (!h.selected(name, dev, dt)) return;
+  constexpr int64_t N = 1024;
+  Generator g(7300 + B + T);
+  nn::LSTMOptions lo;
+  lo.gen = &g;
+  lo.tensor = TensorOptions(DType::f32, dev);
+  nn::LSTM lstm(kInput, kHidden, kLayers, lo);
+  const TensorOptions o(DType::f32, dev);
+  const Tensor feat = rand({B, N, kHidden}, o, &g) * 0.2;  // post-ReLU-like features
+  const Tensor pts = rand({B, N, kInput}, o, &g) * 2.0 - 1.0;
+  const Tensor g0 = rand({B, kHidden}, o, &g);
+  const Tensor x0 = zeros({B, kInput}, o);
+  const Tensor h0 = zeros({kLayers, B, kHidden}, o);
+  const Tensor c0 = unsqueeze(g0, 0).expand({kLayers, B, kHidden}).contiguous();
+  NoGradGuard ng;
+  auto fused = [&] {
+    return lstm_attention_decode(feat, pts, x0, h0, c0, {lstm.weight_ih, lstm.weight_hh, lstm.bias_ih, lstm.bias_hh}, T);
+  };
+  auto loop = [&] {
+    nn::LSTMState s;
+    for (int64_t l = 0; l < kLayers; ++l) s.push_back({select(h0, 0, l), select(c0, 0, l)});
+    Tensor x = x0;
+    std::vector<Tensor> qs;
+    for (int64_t t = 0; t < T; ++t) {
+      nn::LSTMOutput out = lstm.step(x, s);
+      x = attention_pool(feat, out.output, pts).output;
+      qs.push_back(x);
+      s = std::move(out.state);
+    }
+    return stack(qs, 1);
+  };
+  const auto st = h.time_interleaved(dev, {[&](int64_t) { fused(); }, [&](int64_t) { loop(); }});
+  Record r;
+  r.name = name;
+  r.device = dev;
+  r.dtype = dt;
+  r.shape = shape_string({B, N, kHidden}) + ",T=" + std::to_string(T);
+  r.t = st[0];
+  r.baseline = "eager_step_loop";
+  r.baseline_ms = st[1].median_ms;
+  r.check_rel_err = scaled_max_diff(fused(), loop());
+  r.check_tol = 1e-4;
+  r.extra.push_back({"steps_per_s", json_number(static_cast<double>(T) / (st[0].median_ms * 1e-3))});
+  h.emit(r);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,6 +181,8 @@ int main(int argc, char** argv) {
     for (bool bwd : {false, true})
       for (int64_t B : batches)
         for (int64_t T : lengths) run_case(h, dev, B, T, bwd);
+    for (int64_t B : h.quick() ? std::vector<int64_t>{32} : std::vector<int64_t>{1, 32, 128})
+      for (int64_t T : lengths) run_decode_case(h, dev, B, T);
   }
   return h.finish();
 }
