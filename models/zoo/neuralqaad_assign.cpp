@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "ops/view.h"
 
 namespace pg::models {
 

@@ -106,7 +106,7 @@ TEST_CASE("Embedding: the gradient touches only the batch rows; repeated indices
 TEST_CASE("Embedding + row-sparse Adam: untouched rows keep values and state; per-row steps", "[embedding][optim]") {
   auto emb_ptr = make_table(6, 4, 3);
   nn::Embedding& emb = *emb_ptr;
-  const Tensor w0 = emb.weight.clone();
+  const Tensor w0 = emb.weight.detach().clone();
   const nn::AdamOptions ao{0.05, 0.9, 0.999, 1e-8, 0.01, false};
   nn::Adam opt({emb.weight}, ao);
   REQUIRE(nn::mark_row_sparse_parameters(opt, emb) == 1);

@@ -41,19 +41,19 @@ double mse_under(const Tensor& pred, const Tensor& target, const Tensor& perm) {
 }
 
 // pred = a shuffled, jittered copy of target (so a good assignment exists and is not the identity).
-void make_pair(int64_t B, int64_t n, uint64_t seed, Tensor& pred, Tensor& target) {
+void make_pair(int64_t B, int64_t n, uint64_t seed, double jitter, Tensor& pred, Tensor& target) {
   target = test::uniform({B, n, 3}, 0.0, 1.0, seed, TensorOptions(DType::f64));
   Generator g(seed + 1);
   std::vector<Tensor> rows;
   for (int64_t b = 0; b < B; ++b) rows.push_back(index_select(target.select(0, b), 0, randperm(n, DType::i64, &g)));
-  pred = add(stack(rows, 0), test::uniform({B, n, 3}, -0.01, 0.01, seed + 2, TensorOptions(DType::f64)));
+  pred = add(stack(rows, 0), test::uniform({B, n, 3}, -jitter, jitter, seed + 2, TensorOptions(DType::f64)));
 }
 
 }  // namespace
 
 TEST_CASE("qaad_greedy: a bijection per shape, far better than a random permutation", "[qaad_greedy]") {
   Tensor pred, target;
-  make_pair(2, 1024, 1, pred, target);
+  make_pair(2, 1024, 1, 0.01, pred, target);
   models::QaadGreedyOptions o;
   o.emkd.leaf_size = 256;  // 4 leaves; the paper's auction (ε = 1, 100 rounds, MSN mode)
   const models::QaadGreedyResult r = models::qaad_greedy(pred, target, o);
@@ -72,10 +72,10 @@ TEST_CASE("qaad_greedy: a bijection per shape, far better than a random permutat
 TEST_CASE("qaad_greedy: unique claims kept, conflicts to the closest claimant, leftovers in their leaf",
           "[qaad_greedy]") {
   Tensor pred, target;
-  make_pair(2, 512, 5, pred, target);
+  make_pair(2, 512, 5, 0.1, pred, target);
   models::QaadGreedyOptions o;
   o.emkd.leaf_size = 128;
-  o.emkd.emd = EmdOptions::msn(1e-3, 3);  // 3 rounds: the forced round leaves many conflicts
+  o.emkd.emd = EmdOptions::msn(1e-3, 1);  // only the forced round: many conflicts
   o.seed = 3;
   const models::QaadGreedyResult r = models::qaad_greedy(pred, target, o);
   REQUIRE(models::is_permutation_rows(r.perm));
@@ -119,8 +119,9 @@ TEST_CASE("qaad_greedy: unique claims kept, conflicts to the closest claimant, l
     REQUIRE(r.kept.to_vector<int64_t>()[b] == kept);
     for (int64_t j = 0; j < n; ++j) REQUIRE(leaf2[perm[b * n + j]] == leaf1[j]);
   }
+  INFO("repaired " << r.repaired.to_vector<int64_t>()[0] << " " << r.repaired.to_vector<int64_t>()[1] << " unassigned " << ek.unassigned.to_vector<int64_t>()[0] << " " << ek.unassigned.to_vector<int64_t>()[1] << " conflicts " << conflicts);
   REQUIRE(conflicts > 0);  // the repair was exercised
-  REQUIRE(r.repaired.to_vector<int64_t>()[0] > 0);
+  REQUIRE(r.repaired.to_vector<int64_t>()[0] > 20);
 
   // Deterministic per seed; another seed pairs the leftovers differently.
   REQUIRE(models::qaad_greedy(pred, target, o).perm.to_vector<int64_t>() == perm);

@@ -175,10 +175,10 @@ TEST_CASE("PatchMLP: shapes, parameter counts, k-d patches and the per-patch loo
   const Tensor local = from_vector(std::vector<int64_t>{0, 7, 3, 3, 1, 2, 6, 5}, {4, 2});
   const Tensor qs = m.template_points(local);
   REQUIRE(qs.shape() == Shape{4, 2, 3});
-  REQUIRE(bit_equal(qs.select(0, 2).select(0, 1), m.Q.select(0, 2 * 8 + 6)));
+  REQUIRE(bit_equal(qs.select(0, 3).select(0, 0), m.Q.select(0, 3 * 8 + 6)));  // local[3][0] = 6
   const Tensor sub = m.forward_patches(codes, qs);
   REQUIRE(sub.shape() == Shape{2, 4, 2, 3});
-  test::require_close(sub.select(1, 2).select(1, 1), out.select(1, 2 * 8 + 6), 1e-12);
+  test::require_close(sub.select(1, 3).select(1, 0), out.select(1, 3 * 8 + 6), 1e-12);
 }
 
 TEST_CASE("PatchMLP: float64 gradcheck through SELU, the shared and the grouped layers", "[patch_mlp]") {
