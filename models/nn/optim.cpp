@@ -64,14 +64,27 @@ void Optimizer::set_row_sparse(const Tensor& param) {
 
 namespace {
 
-// Rows of a gradient [rows, ...] that are not all zero (NaN counts as non-zero), read to the host.
+// Rows of a gradient [rows, ...] (contiguous) that are not all zero (NaN counts as non-zero).
+// CPU: a direct scan (no temporaries); elsewhere the row magnitudes are reduced on the device and
+// only they are read back.
 std::vector<int64_t> touched_rows(const Tensor& g) {
-  if (g.numel() == 0) return {};
-  const Tensor mag = g.dim() == 1 ? abs(g) : sum(abs(g.reshape({g.size(0), g.numel() / g.size(0)})), {1});
-  const std::vector<double> v = mag.to(DType::f64, Device::cpu()).to_vector<double>();
   std::vector<int64_t> rows;
-  for (size_t r = 0; r < v.size(); ++r) {
-    if (!(v[r] == 0.0)) rows.push_back(static_cast<int64_t>(r));
+  if (g.numel() == 0) return rows;
+  const int64_t n = g.size(0), w = g.numel() / n;
+  if (g.device().is_cpu()) {
+    dispatch_floating(g.dtype(), "touched_rows", [&]<class T>() {
+      const T* d = static_cast<const T*>(g.raw_data());
+      for (int64_t r = 0; r < n; ++r) {
+        const T* row = d + r * w;
+        if (std::any_of(row, row + w, [](T v) { return !(v == T(0)); })) rows.push_back(r);
+      }
+    });
+    return rows;
+  }
+  const Tensor mag = sum(abs(g.reshape({n, w})), {1});
+  const std::vector<double> v = mag.to(DType::f64, Device::cpu()).to_vector<double>();
+  for (int64_t r = 0; r < n; ++r) {
+    if (!(v[r] == 0.0)) rows.push_back(r);
   }
   return rows;
 }
