@@ -293,7 +293,7 @@ TEST_CASE("parity: Embedding + row-sparse (lazy) Adam on CUDA vs CPU", "[optim][
     }
     require_match(tables[1]->weight, tables[0]->weight, dt == DType::f32 ? 1e-5 : 1e-12, "table after 3 lazy steps");
     const Tensor back = tables[1]->weight.to(Device::cpu());
-    for (int64_t r : {1, 3, rows - 2}) {
+    for (int64_t r : std::vector<int64_t>{1, 3, rows - 2}) {
       INFO("untouched row " << r);
       REQUIRE(back.select(0, r).to_vector<double>() == w0.select(0, r).to_vector<double>());
     }
