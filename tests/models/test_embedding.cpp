@@ -232,3 +232,35 @@ TEST_CASE("Optimizer::set_row_sparse: argument errors", "[embedding][optim]") {
   opt.step();  // dense state now exists
   REQUIRE(error_of([&] { opt.set_row_sparse(emb.weight); }).find("already has dense state") != std::string::npos);
 }
+
+TEST_CASE("Embedding + row-sparse SGD (momentum, weight decay): per-row first steps", "[embedding][optim]") {
+  auto emb_ptr = make_table(6, 4, 8);
+  nn::Embedding& emb = *emb_ptr;
+  const Tensor w0 = emb.weight.detach().clone();
+  const nn::SGDOptions so{0.1, 0.9, 0.0, 0.01, false};
+  nn::SGD opt({emb.weight}, so);
+  opt.set_row_sparse(emb.weight);
+  std::vector<Tensor> ref(6);
+  std::vector<std::unique_ptr<nn::SGD>> ref_opt(6);
+  for (int64_t r = 0; r < 6; ++r) {
+    ref[r] = w0.select(0, r).clone();
+    ref[r].requires_grad_(true);
+    ref_opt[r] = std::make_unique<nn::SGD>(std::vector<Tensor>{ref[r]}, so);
+  }
+  for (size_t s = 0; s < kBatches.size(); ++s) {
+    opt.zero_grad();
+    backward_batch(emb, s);
+    for (int64_t r = 0; r < 6; ++r) {
+      if (std::find(kBatches[s].begin(), kBatches[s].end(), r) == kBatches[s].end()) continue;
+      ref[r].set_grad(emb.weight.grad().select(0, r).clone());
+      ref_opt[r]->step();
+    }
+    opt.step();
+  }
+  for (int64_t r = 0; r < 6; ++r) {
+    INFO("row " << r);
+    test::require_close(emb.weight.select(0, r), ref[r], 1e-14);
+  }
+  REQUIRE(bit_equal(emb.weight.select(0, 4), w0.select(0, 4)));
+  REQUIRE(opt.state().back().second.to_vector<int64_t>() == std::vector<int64_t>{2, 0, 3, 1, 0, 1});
+}
