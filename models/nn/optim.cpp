@@ -9,6 +9,9 @@
 
 #include "autograd/grad_mode.h"
 #include "core/parallel_for.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
+#include "ops/view.h"
 
 namespace pg::nn {
 
@@ -35,6 +38,7 @@ Optimizer::Optimizer(std::string name, std::vector<Tensor> params, double lr)
     PG_CHECK(seen.insert(p.impl()).second, name_, ": parameter ", i, " appears more than once in the list");
   }
   states_.resize(params_.size());
+  row_sparse_.assign(params_.size(), false);
 }
 
 Optimizer::~Optimizer() = default;
@@ -48,12 +52,56 @@ void Optimizer::zero_grad() {
   for (auto& p : params_) p.zero_grad();
 }
 
+void Optimizer::set_row_sparse(const Tensor& param) {
+  auto it = std::find_if(params_.begin(), params_.end(), [&](const Tensor& p) { return p.same(param); });
+  PG_CHECK(it != params_.end(), name_, ".set_row_sparse: the tensor is not one of this optimizer's parameters");
+  const size_t i = static_cast<size_t>(it - params_.begin());
+  PG_CHECK(param.dim() >= 1, name_, ".set_row_sparse: parameter ", i, " is 0-dim (rows are along dim 0)");
+  PG_CHECK(states_[i].step == 0 || row_sparse_[i], name_, ".set_row_sparse: parameter ", i,
+           " already has dense state (", states_[i].step, " steps); mark it before its first step");
+  row_sparse_[i] = true;
+}
+
+namespace {
+
+// Rows of a gradient [rows, ...] (contiguous) that are not all zero (NaN counts as non-zero).
+// CPU: a direct scan (no temporaries); elsewhere the row magnitudes are reduced on the device and
+// only they are read back.
+std::vector<int64_t> touched_rows(const Tensor& g) {
+  std::vector<int64_t> rows;
+  if (g.numel() == 0) return rows;
+  const int64_t n = g.size(0), w = g.numel() / n;
+  if (g.device().is_cpu()) {
+    dispatch_floating(g.dtype(), "touched_rows", [&]<class T>() {
+      const T* d = static_cast<const T*>(g.raw_data());
+      for (int64_t r = 0; r < n; ++r) {
+        const T* row = d + r * w;
+        if (std::any_of(row, row + w, [](T v) { return !(v == T(0)); })) rows.push_back(r);
+      }
+    });
+    return rows;
+  }
+  const Tensor mag = sum(abs(g.reshape({n, w})), {1});
+  const std::vector<double> v = mag.to(DType::f64, Device::cpu()).to_vector<double>();
+  for (int64_t r = 0; r < n; ++r) {
+    if (!(v[r] == 0.0)) rows.push_back(r);
+  }
+  return rows;
+}
+
+}  // namespace
+
 void Optimizer::step() {
   NoGradGuard ng;
   ++step_count_;
   const std::vector<std::string> names = state_names();
-  // Parameters with a gradient, grouped by device (normally a single group).
-  std::vector<std::pair<Device, std::pair<std::vector<size_t>, std::vector<Tensor>>>> groups;
+  // Work grouped by device (normally a single group): slots and the parameters they touch.
+  struct Group {
+    Device device;
+    std::vector<Slot> slots;
+    std::vector<size_t> params;
+  };
+  std::vector<Group> groups;
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i];
     Tensor g = p.grad();
@@ -75,19 +123,31 @@ void Optimizer::step() {
       for (auto& b : st.buffers) move_tensor_inplace(b, p.dtype(), p.device());
     }
     ++st.step;
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& gr) { return gr.first == p.device(); });
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& gr) { return gr.device == p.device(); });
     if (it == groups.end()) {
-      groups.push_back({p.device(), {}});
+      groups.push_back({p.device(), {}, {}});
       it = groups.end() - 1;
     }
-    it->second.first.push_back(i);
-    it->second.second.push_back(g);
+    it->params.push_back(i);
+    if (!row_sparse_[i]) {
+      it->slots.push_back({p, g, st.buffers, st.step});
+      continue;
+    }
+    // Row-sparse: one slot per touched row, each with its own step count.
+    if (!st.row_step.defined()) st.row_step = zeros({p.size(0)}, TensorOptions(DType::i64));
+    int64_t* row_step = st.row_step.data<int64_t>();
+    for (int64_t r : touched_rows(g)) {
+      Slot s{p.select(0, r), g.select(0, r), {}, ++row_step[r]};
+      for (const Tensor& b : st.buffers) s.buffers.push_back(b.select(0, r));
+      it->slots.push_back(std::move(s));
+    }
   }
-  for (auto& [device, work] : groups) {
-    update(device, work.first, work.second);
-    for (size_t i : work.first) {
+  for (Group& gr : groups) {
+    if (!gr.slots.empty()) update(gr.device, gr.slots);
+    for (size_t i : gr.params) {
       params_[i].bump_version();
       for (auto& b : states_[i].buffers) b.bump_version();
+      if (states_[i].row_step.defined()) states_[i].row_step.bump_version();
     }
   }
 }
@@ -101,6 +161,7 @@ NamedTensors Optimizer::state() const {
     const std::string pre = std::to_string(i) + ".";
     out.emplace_back(pre + "step", scalar_tensor(static_cast<double>(st.step), TensorOptions(DType::i64)));
     for (size_t k = 0; k < names.size(); ++k) out.emplace_back(pre + names[k], st.buffers[k]);
+    if (row_sparse_[i]) out.emplace_back(pre + "row_step", st.row_step);
   }
   return out;
 }
@@ -111,8 +172,8 @@ using ParsedState = std::map<size_t, std::map<std::string, Tensor>>;  // index â
 
 // Validates `state` against the optimizer's parameters and state names; fills `parsed`.
 std::vector<std::string> parse_state(const NamedTensors& state, const std::vector<Tensor>& params,
-                                     const std::vector<std::string>& names, const std::string& opt,
-                                     ParsedState& parsed) {
+                                     const std::vector<bool>& row_sparse, const std::vector<std::string>& names,
+                                     const std::string& opt, ParsedState& parsed) {
   std::vector<std::string> problems;
   for (const auto& [key, t] : state) {
     const size_t dot = key.find('.');
@@ -129,7 +190,11 @@ std::vector<std::string> parse_state(const NamedTensors& state, const std::vecto
                          " out of range: the optimizer has " + std::to_string(params.size()) + " parameters)");
       continue;
     }
-    if (field != "step" && std::find(names.begin(), names.end(), field) == names.end()) {
+    if (field == "row_step" && !row_sparse[idx]) {
+      problems.push_back("unexpected: " + key + " (parameter " + std::to_string(idx) + " is not row-sparse here)");
+      continue;
+    }
+    if (field != "step" && field != "row_step" && std::find(names.begin(), names.end(), field) == names.end()) {
       problems.push_back("unexpected: " + key + " (" + opt + " with these settings keeps no '" + field + "' state)");
       continue;
     }
@@ -140,6 +205,12 @@ std::vector<std::string> parse_state(const NamedTensors& state, const std::vecto
     if (field == "step") {
       if (t.numel() != 1) {
         problems.push_back("shape mismatch: " + key + " (expected one element, got " + shape_str(t.shape()) + ")");
+        continue;
+      }
+    } else if (field == "row_step") {
+      if (t.shape() != Shape{params[idx].size(0)} || is_floating(t.dtype())) {
+        problems.push_back("shape mismatch: " + key + " (expected int64 [" + std::to_string(params[idx].size(0)) +
+                           "], got " + dtype_name(t.dtype()) + " " + shape_str(t.shape()) + ")");
         continue;
       }
     } else if (t.shape() != params[idx].shape()) {
@@ -155,6 +226,7 @@ std::vector<std::string> parse_state(const NamedTensors& state, const std::vecto
   }
   for (const auto& [idx, fields] : parsed) {
     if (!fields.count("step")) problems.push_back("missing: " + std::to_string(idx) + ".step");
+    if (row_sparse[idx] && !fields.count("row_step")) problems.push_back("missing: " + std::to_string(idx) + ".row_step");
     for (const std::string& f : names) {
       if (!fields.count(f)) problems.push_back("missing: " + std::to_string(idx) + "." + f);
     }
@@ -166,13 +238,13 @@ std::vector<std::string> parse_state(const NamedTensors& state, const std::vecto
 
 std::vector<std::string> Optimizer::state_problems(const NamedTensors& state) const {
   ParsedState parsed;
-  return parse_state(state, params_, state_names(), name_, parsed);
+  return parse_state(state, params_, row_sparse_, state_names(), name_, parsed);
 }
 
 void Optimizer::load_state(const NamedTensors& state) {
   const std::vector<std::string> names = state_names();
   ParsedState parsed;
-  const std::vector<std::string> problems = parse_state(state, params_, names, name_, parsed);
+  const std::vector<std::string> problems = parse_state(state, params_, row_sparse_, names, name_, parsed);
   if (!problems.empty()) {
     std::ostringstream os;
     os << name_ << ".load_state: the state does not match this optimizer (" << problems.size() << " problems):";
@@ -189,6 +261,13 @@ void Optimizer::load_state(const NamedTensors& state) {
       Tensor b = empty(p.shape(), p.options());
       detail::copy_raw(b, fields.at(f));
       st.buffers.push_back(b);
+    }
+    if (row_sparse_[idx]) {
+      st.row_step = zeros({p.size(0)}, TensorOptions(DType::i64));
+      detail::copy_raw(st.row_step, fields.at("row_step"));
+      for (int64_t v : st.row_step.to_vector<int64_t>()) {
+        PG_CHECK(v >= 0, name_, ".load_state: '", idx, ".row_step' holds a negative count ", v);
+      }
     }
   }
   states_ = std::move(fresh);
@@ -226,14 +305,11 @@ std::vector<std::string> SGD::state_names() const {
   return {};
 }
 
-void SGD::update(Device device, const std::vector<size_t>& idx, const std::vector<Tensor>& grads) {
+void SGD::update(Device device, const std::vector<Slot>& slots) {
   std::vector<kernels::SgdEntry> entries;
-  entries.reserve(idx.size());
+  entries.reserve(slots.size());
   const bool mom = opts_.momentum != 0.0;
-  for (size_t k = 0; k < idx.size(); ++k) {
-    const ParamState& st = states_[idx[k]];
-    entries.push_back({params_[idx[k]], grads[k], mom ? st.buffers[0] : Tensor(), st.step == 1});
-  }
+  for (const Slot& s : slots) entries.push_back({s.param, s.grad, mom ? s.buffers[0] : Tensor(), s.step == 1});
   kernels::SgdHyper h;
   h.lr = lr();
   h.momentum = opts_.momentum;
@@ -289,13 +365,11 @@ std::vector<std::string> Adam::state_names() const {
   return {"exp_avg", "exp_avg_sq"};
 }
 
-void Adam::update(Device device, const std::vector<size_t>& idx, const std::vector<Tensor>& grads) {
+void Adam::update(Device device, const std::vector<Slot>& slots) {
   std::vector<kernels::AdamEntry> entries;
-  entries.reserve(idx.size());
-  for (size_t k = 0; k < idx.size(); ++k) {
-    const ParamState& st = states_[idx[k]];
-    entries.push_back(
-        {params_[idx[k]], grads[k], st.buffers[0], st.buffers[1], opts_.amsgrad ? st.buffers[2] : Tensor(), st.step});
+  entries.reserve(slots.size());
+  for (const Slot& s : slots) {
+    entries.push_back({s.param, s.grad, s.buffers[0], s.buffers[1], opts_.amsgrad ? s.buffers[2] : Tensor(), s.step});
   }
   kernels::AdamHyper h;
   h.lr = lr();

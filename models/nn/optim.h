@@ -12,6 +12,15 @@
 //   step count), "<i>.momentum_buffer" (SGD with momentum), "<i>.exp_avg", "<i>.exp_avg_sq",
 //   "<i>.max_exp_avg_sq" (Adam/AdamW, the last with amsgrad only). hyperparameters() gives the
 //   scalar settings (lr, betas, ...) by name.
+// * Row-sparse ("lazy") parameters (set_row_sparse; e.g. an Embedding's lookup table, whose
+//   gradient is zero outside the rows of the batch): a step updates only the rows whose gradient
+//   row is not all zero (NaN counts as non-zero), and each row keeps its own step count, so rows
+//   absent from a batch keep their values AND their state (no momentum drift, no decay of
+//   exp_avg / exp_avg_sq, no weight decay), and a row's k-th update uses the bias corrections of
+//   step k — what a dense optimizer would do on that row alone, stepped only when the row is in
+//   the batch. The per-row counts are saved as "<i>.row_step" (int64 [rows]); "<i>.step" still
+//   counts the steps in which the parameter had a gradient. (TF's LazyAdam semantics; PyTorch's
+//   SparseAdam keeps one step count for the whole table instead.)
 #pragma once
 
 #include <cstdint>
@@ -60,19 +69,33 @@ class Optimizer {
   // Launch path of the CUDA kernels (tests and benchmarks).
   void set_impl(kernels::OptimImpl impl) { impl_ = impl; }
 
+  // Makes `param` (one of params(), rank >= 1, rows along dim 0) row-sparse (see the header
+  // comment). Must be called before the parameter's first step (and before load_state of a
+  // state saved with it); a parameter that is not in the list is an error.
+  void set_row_sparse(const Tensor& param);
+  bool is_row_sparse(size_t i) const { return row_sparse_.at(i); }
+
  protected:
   struct ParamState {
     int64_t step = 0;
     std::vector<Tensor> buffers;  // per state_names(), allocated lazily
+    Tensor row_step;              // row-sparse parameters: int64 [rows] on the host
+  };
+  // One unit of work for update(): a whole parameter, or one row of a row-sparse parameter (then
+  // param, grad and buffers are contiguous row views and step is that row's count).
+  struct Slot {
+    Tensor param, grad;
+    std::vector<Tensor> buffers;  // per state_names()
+    int64_t step = 1;             // including the current step (>= 1)
   };
   // Names of the per-parameter state tensors this optimizer keeps (given its settings).
   virtual std::vector<std::string> state_names() const = 0;
-  // Runs the update for the parameters in `idx` (all on `device`, all with a contiguous grad
-  // in `grads`), whose state has been allocated and whose step counters have been advanced.
-  virtual void update(Device device, const std::vector<size_t>& idx, const std::vector<Tensor>& grads) = 0;
+  // Runs the update for `slots` (all on `device`, contiguous, state allocated, steps advanced).
+  virtual void update(Device device, const std::vector<Slot>& slots) = 0;
 
   std::vector<Tensor> params_;
   std::vector<ParamState> states_;
+  std::vector<bool> row_sparse_;
   kernels::OptimImpl impl_ = kernels::OptimImpl::Auto;
 
  private:
@@ -98,7 +121,7 @@ class SGD : public Optimizer {
 
  protected:
   std::vector<std::string> state_names() const override;
-  void update(Device device, const std::vector<size_t>& idx, const std::vector<Tensor>& grads) override;
+  void update(Device device, const std::vector<Slot>& slots) override;
 
  private:
   SGDOptions opts_;
@@ -123,7 +146,7 @@ class Adam : public Optimizer {
  protected:
   Adam(std::string name, std::vector<Tensor> params, AdamOptions opts, bool decoupled);
   std::vector<std::string> state_names() const override;
-  void update(Device device, const std::vector<size_t>& idx, const std::vector<Tensor>& grads) override;
+  void update(Device device, const std::vector<Slot>& slots) override;
 
  private:
   AdamOptions opts_;

@@ -16,6 +16,7 @@
 #include "models/nn/batchnorm.h"
 #include "models/nn/checkpoint.h"
 #include "models/nn/clip.h"
+#include "models/nn/embedding.h"
 #include "models/zoo/registry.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
@@ -176,6 +177,8 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, datasets::DatasetPtr train_d
   PG_CHECK(loader_->batches_per_epoch() >= 1, "train: ", data_->describe(), " has ", data_->size(),
            " items, fewer than one batch of ", o.batch_size);
   optimizer_ = make_optimizer(o.optimizer, model_->trainable_parameters());
+  // Lookup tables get lazy (per-row) optimizer updates: untouched rows keep values and state.
+  nn::mark_row_sparse_parameters(*optimizer_, *model_);
 }
 
 Trainer::~Trainer() = default;
