@@ -3,10 +3,10 @@
 // that reads commands on stdin, one per line, and answers one line on stdout each:
 //   load PATH N         PATH: raw little-endian float64, x1 [N, 3] then x2 [N, 3] (row-major);
 //                       kept as float32 [1, N, 3] clouds → "ok N"
-//   emd OUT PATH K      bijective emd() with EmdOptions::cpu_path PATH (auto|dense|sparse) and
-//                       candidates K (0 = automatic), timed (wall clock, whole op call);
-//                       writes the assignment to OUT (raw int64 [N]) →
-//                       "ms T unassigned U sparse_bids S dense_bids D"
+//   emd OUT PATH        bijective emd() with EmdOptions::cpu_path PATH (auto|dense|sparse),
+//                       timed (wall clock, whole op call); writes the assignment to OUT (raw
+//                       int64 [N]) → "ms T unassigned U bids B pairs P" (bids, and bidder-object
+//                       values they evaluated: kernels::emd_cpu_bid_counts)
 //   emkd OUT LEAF       emkd() with leaf_size LEAF and bijective leaf auctions, timed; writes
 //                       the global assignment to OUT → "ms T unassigned U"
 //   quit
@@ -74,19 +74,17 @@ int main() {
         std::cout << "ok " << n << std::endl;
       } else if (cmd == "emd") {
         std::string out, path;
-        int64_t k = 0;
-        PG_CHECK((in >> out >> path >> k) && x1.defined(), "emd_compare_io: usage 'emd OUT PATH K' after 'load'");
+        PG_CHECK((in >> out >> path) && x1.defined(), "emd_compare_io: usage 'emd OUT PATH' after 'load'");
         EmdOptions o = EmdOptions::bijective();
         o.cpu_path = parse_path(path);
-        o.candidates = k;
         const kernels::AuctionBidCounts c0 = kernels::emd_cpu_bid_counts();
         const double t0 = now_ms();
         const EmdResult r = emd(x1, x2, o);
         const double t = now_ms() - t0;
         const kernels::AuctionBidCounts c1 = kernels::emd_cpu_bid_counts();
         write_i64(out, r.assignment);
-        std::cout << "ms " << t << " unassigned " << r.unassigned.to_vector<int64_t>()[0] << " sparse_bids "
-                  << c1.sparse - c0.sparse << " dense_bids " << c1.dense - c0.dense << std::endl;
+        std::cout << "ms " << t << " unassigned " << r.unassigned.to_vector<int64_t>()[0] << " bids " << c1.bids - c0.bids
+                  << " pairs " << c1.pairs - c0.pairs << std::endl;
       } else if (cmd == "emkd") {
         std::string out;
         int64_t leaf = 0;

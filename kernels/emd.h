@@ -42,10 +42,9 @@ struct AuctionParams {
   int64_t max_iters = 20000;  // ≥ 1 (ops/emd.cpp sets the automatic default)
   double value_offset = 0.0;  // ≤ 0: D
   int path = kPathAuto;       // CUDA only
-  // CPU only: EmdCpuPath as int (Auto / Dense / Sparse) and the candidate count of sparse bids
-  // (≤ 0: automatic). Both paths give the same assignment (kernels/cpu/emd.cpp).
+  // CPU only: EmdCpuPath as int (Auto / Dense / Sparse). Both paths give the same assignment
+  // (kernels/cpu/emd.cpp).
   int cpu_path = 0;
-  int64_t candidates = 0;
 };
 
 // A batch of independent problems: problem p matches rows [offsets[p], offsets[p+1]) of x1 to
@@ -64,11 +63,11 @@ template <>
 int64_t emd_auction<CudaBackend>(const Tensor&, const Tensor&, const std::vector<int64_t>&, const AuctionParams&,
                                  const Tensor&, const Tensor&);
 
-// CPU diagnostics for benches and tests: bids settled by the sparse candidate test and bids that
-// scanned every object, summed over all CPU auctions since the process started (relaxed atomics,
-// updated once per problem).
+// CPU diagnostics for benches and tests: bids, and (bidder, object) values evaluated by them (n
+// per dense bid, the visited leaves' objects per sparse bid), summed over all CPU auctions since
+// the process started (relaxed atomics, updated once per problem).
 struct AuctionBidCounts {
-  int64_t sparse = 0, dense = 0;
+  int64_t bids = 0, pairs = 0;
 };
 AuctionBidCounts emd_cpu_bid_counts();
 

@@ -42,8 +42,6 @@ kernels::AuctionParams to_params(const EmdOptions& o, const char* op, int64_t ma
            ": value_offset must be finite and >= 0 (0 = automatic), got ", o.value_offset);
   PG_CHECK(o.max_iters >= 0 && o.max_iters <= (int64_t(1) << 40), op, ": max_iters must be in [0, 2^40], got ",
            o.max_iters);
-  PG_CHECK(o.candidates >= 0 && o.candidates <= 4096, op, ": candidates must be in [0, 4096] (0 = automatic), got ",
-           o.candidates);
   kernels::AuctionParams p;
   p.mode = kernels::auction_int(o.mode);
   p.eps = o.eps > 0.0 ? o.eps : (o.mode == EmdMode::Msn ? 0.005 : 0.0);
@@ -54,7 +52,6 @@ kernels::AuctionParams to_params(const EmdOptions& o, const char* op, int64_t ma
   p.value_offset = o.value_offset;
   p.path = kernels::auction_int(o.cuda_path);
   p.cpu_path = kernels::auction_int(o.cpu_path);
-  p.candidates = o.candidates;
   return p;
 }
 

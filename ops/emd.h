@@ -88,10 +88,10 @@ using kernels::EmdMode;  // { Default, Bijective, Msn } (kernels/op_enums.h)
 using kernels::EmdCudaPath;  // { Auto, Cta, MultiCta } (kernels/op_enums.h)
 
 // How the CPU computes a bid (ignored on CUDA). Dense: every bid scans all n objects. Sparse: a
-// bid looks at the bidder's `candidates` nearest objects first and scans all objects only when
-// an exact test cannot rule out a farther one (kernels/cpu/emd_sparse.h) — the assignment is
-// bit-identical to Dense (and to CUDA). Auto: Sparse from 256 points per cloud with 16
-// candidates, Dense below (measured, docs/decisions.md "Sparse auction bids").
+// bid searches a k-d tree of the objects (boxes and minimum prices per node) nearest-first and
+// skips every node that provably cannot hold the best or second-best value
+// (kernels/cpu/emd_sparse.h) — the assignment is bit-identical to Dense (and to CUDA). Auto:
+// Sparse from 256 points per cloud, Dense below (measured, docs/decisions.md "Sparse auction bids").
 using kernels::EmdCpuPath;  // { Auto, Dense, Sparse } (kernels/op_enums.h)
 
 struct EmdOptions {
@@ -112,8 +112,6 @@ struct EmdOptions {
   double value_offset = 0.0;
   EmdCudaPath cuda_path = EmdCudaPath::Auto;
   EmdCpuPath cpu_path = EmdCpuPath::Auto;
-  // Candidates per bidder of sparse bids (≥ 0; 0: automatic, 16). Clamped to n − 2.
-  int64_t candidates = 0;
 
   static EmdOptions msn(double eps, int64_t iters) {
     EmdOptions o;

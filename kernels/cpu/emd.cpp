@@ -12,9 +12,10 @@
 // (AVX2 clone, else SSE2). There is no AVX-512 value pass: the development machines (Zen 3) have
 // no AVX-512 to test it on, and every lane op is IEEE so a wider clone could not change results.
 //
-// Sparse bids (kernels/cpu/emd_sparse.h): each bidder first looks only at its K nearest objects,
-// with an exact test for when that suffices and the dense bid as the fallback, so the sparse path
-// returns the SAME assignment as the dense one (not merely one within the ε guarantee).
+// Sparse bids (kernels/cpu/emd_sparse.h): a best-first search of a k-d tree of the objects with
+// per-node minimum prices; each bidder evaluates its nearest objects and goes farther only while
+// a farther object could still win, with a bound that makes the bid bit-identical to the dense
+// scan — the sparse path returns the SAME assignment (not merely one within the ε guarantee).
 #if defined(__GNUC__) && !defined(__clang__)
 // The pair cost must not be contracted into FMAs (CUDA parity); the run-time clones may enable
 // ISA extensions, so contraction is off for the whole file.
@@ -48,8 +49,8 @@ struct CpuAuction {
   std::vector<int32_t> assign, owner, list, target;
   std::vector<float> inc;
   std::vector<uint64_t> bid;
-  SparseCandidates cand;  // empty: dense bids only
-  int64_t dense_bids = 0, sparse_bids = 0;
+  ObjectTree tree;  // empty: dense bids only
+  int64_t bids = 0, pairs = 0;
 };
 
 // Values of every object for bidder j into buf; returns their max. The SIMD loops evaluate
@@ -164,31 +165,14 @@ void compute_bid(const CpuAuction& s, int32_t j, float eps, float* buf, int32_t&
   inc = bid_increment(bt, n, eps);
 }
 
-// Bid of bidder j: sparse when the candidate test proves it equal to the dense bid, else dense.
-// Returns whether the sparse bid was used.
-bool any_bid(const CpuAuction& s, int32_t j, float eps, float pmin, float* buf, int32_t& target, float& inc) {
-  if (!s.cand.empty() && sparse_bid(s.cand, s.price.data(), s.offset, s.n, j, eps, pmin, target, inc)) return true;
-  compute_bid(s, j, eps, buf, target, inc);
-  return false;
-}
+std::atomic<int64_t> g_bids{0}, g_pairs{0};
 
-float min_price(const CpuAuction& s) {
-  float m = INFINITY;
-  for (float p : s.price) m = std::min(m, p);
-  return m;
-}
-
-std::atomic<int64_t> g_sparse_bids{0}, g_dense_bids{0};
-
-// Candidates per bidder for a problem of n points (0: dense bids). Auto: sparse from
-// kSparseMinN points with kAutoCandidates candidates (docs/decisions.md, "Sparse auction bids").
+// Whether a problem of n points uses sparse (tree) bids. Auto: from kSparseMinN points
+// (docs/decisions.md, "Sparse auction bids").
 constexpr int32_t kSparseMinN = 256;
-constexpr int32_t kAutoCandidates = 16;
-int32_t sparse_k(const AuctionParams& prm, int32_t n) {
-  if (prm.cpu_path == kCpuDense || n < 3) return 0;
-  if (prm.cpu_path == kCpuAuto && n < kSparseMinN) return 0;
-  const int64_t want = prm.candidates > 0 ? prm.candidates : kAutoCandidates;
-  return static_cast<int32_t>(std::min<int64_t>(want, n - 2));  // ≥ 1 non-candidate beyond the K+1-th
+bool use_sparse(const AuctionParams& prm, int32_t n) {
+  if (prm.cpu_path == kCpuDense || n < 2) return false;
+  return prm.cpu_path == kCpuSparse || n >= kSparseMinN;
 }
 
 // Runs one problem; returns the number of unassigned (forced / leftover) bidders.
@@ -202,13 +186,19 @@ int64_t run_auction(CpuAuction& s, const AuctionSetup& st, const AuctionParams& 
   std::vector<float> buf(n);
   std::vector<int32_t> next(n);
   // Bids of a round are spread over threads only when the round is large enough to pay for it
-  // (a sparse bid costs about as much as 4K dense pairs).
+  // (a sparse bid evaluates a few leaves: ~64 pairs).
   const int64_t kParallelPairs = int64_t(1) << 18;
-  const int64_t pairs_per_bid = s.cand.empty() ? n : 4 * static_cast<int64_t>(s.cand.k);
-  // Lower bound of every price (prices only rise, so a stale value stays a bound); refreshed at
-  // most once per round, when a sparse test fails with the stale one.
-  float pmin = 0.0f;
-  int64_t pmin_round = -1;
+  const bool sparse = !s.tree.empty();
+  const int64_t pairs_per_bid = sparse ? 64 : n;
+  auto bid = [&](int32_t j, float ef, float* tb, int32_t& target, float& inc, int64_t& pairs) {
+    if (sparse) {
+      tree_bid(s.tree, s.bx[j], s.by[j], s.bz[j], s.offset, n, j, ef, target, inc, pairs);
+    } else {
+      compute_bid(s, j, ef, tb, target, inc);
+      pairs += n;
+    }
+  };
+  if (sparse) tree_set_prices(s.tree, s.price.data());
   for (;;) {  // ε phases
     const float ef = static_cast<float>(e);
     std::fill(s.assign.begin(), s.assign.end(), -1);
@@ -225,42 +215,19 @@ int64_t run_auction(CpuAuction& s, const AuctionSetup& st, const AuctionParams& 
         break;
       }
       const bool forced = !bij && round == cap - 1;
+      int64_t pairs = 0;
       if (inner_parallel && static_cast<int64_t>(cnt) * pairs_per_bid >= kParallelPairs) {
-        if (!s.cand.empty()) {
-          pmin = min_price(s);
-          pmin_round = round;
-        }
-        int64_t sparse = 0;
-#pragma omp parallel num_threads(cpu_num_threads()) reduction(+ : sparse)
+#pragma omp parallel num_threads(cpu_num_threads()) reduction(+ : pairs)
         {
-          std::vector<float> tbuf(n);
+          std::vector<float> tbuf(sparse ? 0 : n);
 #pragma omp for schedule(dynamic, 8)
-          for (int32_t i = 0; i < cnt; ++i)
-            sparse += any_bid(s, s.list[i], ef, pmin, tbuf.data(), s.target[i], s.inc[i]) ? 1 : 0;
+          for (int32_t i = 0; i < cnt; ++i) bid(s.list[i], ef, tbuf.data(), s.target[i], s.inc[i], pairs);
         }
-        s.sparse_bids += sparse;
-        s.dense_bids += cnt - sparse;
       } else {
-        for (int32_t i = 0; i < cnt; ++i) {
-          const int32_t j = s.list[i];
-          if (!s.cand.empty()) {
-            if (sparse_bid(s.cand, s.price.data(), s.offset, n, j, ef, pmin, s.target[i], s.inc[i])) {
-              ++s.sparse_bids;
-              continue;
-            }
-            if (pmin_round != round) {  // retry once with the exact minimum price of this round
-              pmin = min_price(s);
-              pmin_round = round;
-              if (sparse_bid(s.cand, s.price.data(), s.offset, n, j, ef, pmin, s.target[i], s.inc[i])) {
-                ++s.sparse_bids;
-                continue;
-              }
-            }
-          }
-          compute_bid(s, j, ef, buf.data(), s.target[i], s.inc[i]);
-          ++s.dense_bids;
-        }
+        for (int32_t i = 0; i < cnt; ++i) bid(s.list[i], ef, buf.data(), s.target[i], s.inc[i], pairs);
       }
+      s.bids += cnt;
+      s.pairs += pairs;
       ++round;
       if (forced) {  // MSN's last iteration: take the bid object without evicting its owner
         for (int32_t i = 0; i < cnt; ++i) s.assign[s.list[i]] = s.target[i];
@@ -286,6 +253,7 @@ int64_t run_auction(CpuAuction& s, const AuctionSetup& st, const AuctionParams& 
           s.owner[k] = j;
           s.assign[j] = k;
           s.price[k] = add_rn(s.price[k], bid_inc(p));
+          if (sparse) tree_price_changed(s.tree, k, s.price[k]);
           s.bid[k] = 0;
         } else {
           next[next_cnt++] = j;
@@ -345,11 +313,10 @@ int64_t emd_auction_cpu(const Tensor& x1, const Tensor& x2, const std::vector<in
       s.oy[j] = to_frame(static_cast<double>(p2[3 * r + 1]), st.c[1]);
       s.oz[j] = to_frame(static_cast<double>(p2[3 * r + 2]), st.c[2]);
     }
-    const int32_t K = sparse_k(prm, n);
-    if (K > 0) s.cand = build_candidates(s.bx.data(), s.by.data(), s.bz.data(), s.ox.data(), s.oy.data(), s.oz.data(), n, K, st.diag);
+    if (use_sparse(prm, n)) s.tree = build_object_tree(s.ox.data(), s.oy.data(), s.oz.data(), n);
     pu[p] = run_auction(s, st, prm, inner_parallel);
-    g_sparse_bids.fetch_add(s.sparse_bids, std::memory_order_relaxed);
-    g_dense_bids.fetch_add(s.dense_bids, std::memory_order_relaxed);
+    g_bids.fetch_add(s.bids, std::memory_order_relaxed);
+    g_pairs.fetch_add(s.pairs, std::memory_order_relaxed);
     for (int32_t j = 0; j < n; ++j) pa[r0 + j] = s.assign[j];
   };
   if (outer) {
@@ -372,8 +339,8 @@ int64_t emd_auction<CpuBackend>(const Tensor& x1, const Tensor& x2, const std::v
 
 AuctionBidCounts emd_cpu_bid_counts() {
   AuctionBidCounts c;
-  c.sparse = g_sparse_bids.load(std::memory_order_relaxed);
-  c.dense = g_dense_bids.load(std::memory_order_relaxed);
+  c.bids = g_bids.load(std::memory_order_relaxed);
+  c.pairs = g_pairs.load(std::memory_order_relaxed);
   return c;
 }
 

@@ -1,97 +1,187 @@
-// Sparse bids of the CPU auction (kernels/cpu/emd.cpp): each bidder looks only at its K nearest
-// objects (candidates from the kNN kernel, kernels/knn.h), and proves, per bid, that the result
-// equals the dense bid over all n objects; when it cannot, the caller runs the dense bid.
+// Sparse bids of the CPU auction (kernels/cpu/emd.cpp): instead of scanning all n objects, a bid
+// searches a k-d tree of the objects whose nodes carry their bounding box and the minimum price
+// inside, best-first, and skips every node that provably holds neither the best nor the
+// second-best value — so each bidder looks at its nearest objects first and goes farther only
+// while farther objects could still beat them (cheap objects far away). The bid is bit-identical
+// to the dense scan's, so the auction (rounds, winners, prices, assignment) is the same run with
+// either path, keeps the same ε guarantee (cost ≤ optimum + n·ε) and matches the CUDA kernels.
 //
-// Why the test is exact. Write v_k = fl(fl(offset − d_k) − p_k) for the auction's float value of
-// object k (d_k = pair_dist in float, p_k its price). For bidder j:
-//  * every non-candidate k has d_k ≥ lb_j, a lower bound of the distance to the (K+1)-th nearest
-//    object (made safe against the kNN kernel computing d² in another order, see build below);
-//  * every price is ≥ pmin, any lower bound of the current prices (prices only rise, so the
-//    minimum of an earlier round is still one);
-//  * float rounding to nearest is monotone, so v_k ≤ U_j := fl(fl(offset − lb_j) − pmin).
-// If the second-best candidate value s exceeds U_j strictly, no non-candidate can reach or tie
-// the best or the second-best value: the best object, its tie key and the second-best value over
-// all n objects are the candidates' — the bid (object, best − second + ε) is bit-identical to the
-// dense bid. The auction (rounds, winners, prices) is therefore the same run with either path:
-// same assignment, same ε-guarantee (cost ≤ optimum + n·ε), same result as the CUDA kernels.
-// When s ≤ U_j the bidder's far objects might matter (its neighbours got expensive relative to
-// the cheapest object anywhere): the caller refreshes pmin once per round and otherwise scans all
-// objects (the fallback). Candidates cost n·K·8 bytes; the kNN runs once per problem.
+// Why pruning is exact. The auction's float value of object k for bidder j is
+//   v_k = fl(fl(offset − d_k) − p_k),  d_k = pair_dist(b_j, o_k) = fl(√fl(fl(fl(dx²) + fl(dy²)) + fl(dz²))),
+// dx = fl(o_k.x − b_j.x) etc. For a node with box [lo, hi] the gap g_x is fl(lo.x − b.x) when
+// b.x < lo.x, fl(b.x − hi.x) when b.x > hi.x, else 0; round-to-nearest is monotone and negation
+// exact, so |dx| ≥ g_x for every object in the box, and the same operation sequence on the gaps
+// gives a float distance g ≤ d_k. With m = the node's minimum price, again by monotonicity,
+//   v_k ≤ U = fl(fl(offset − g) − m)   for every object k of the node.
+// A node with U < s (s = the second-best value found so far, which only grows) cannot contain
+// the best, a tie of the best (whose tie key might be smaller) or a value above s: skipping it
+// changes neither (best, key) nor the second-best. Hence the search returns exactly the dense
+// scan's (best, key, second) and the same increment best − second + ε.
+//
+// Prices only rise; after every price change the node minima on the path to the root are
+// refreshed (O(leaf + depth)). The tree is built once per problem (positions sorted into leaves
+// by median splits on the widest axis; a complete binary tree of 2^depth leaves of ≤ kLeafSize
+// objects, heap-indexed).
 #pragma once
 
-#include <cmath>
+#include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <vector>
 
-#include "core/parallel_for.h"
-#include "core/tensor.h"
 #include "kernels/common/emd_impl.h"
-#include "kernels/knn.h"
 
 namespace pg::kernels::emd_detail {
 
-struct SparseCandidates {
-  int32_t k = 0;               // candidates per bidder; 0: none (dense bids only)
-  std::vector<int32_t> idx;    // [n, k] object indices, nearest first
-  std::vector<float> dist;     // [n, k] pair_dist of each candidate (the auction's arithmetic)
-  std::vector<float> lb;       // [n] lower bound of pair_dist to every non-candidate
-  bool empty() const { return k == 0; }
+constexpr int32_t kLeafSize = 16;
+
+struct ObjectTree {
+  int32_t depth = 0;             // leaves are the nodes [2^depth, 2^(depth+1))
+  std::vector<int32_t> orig;     // position → object index
+  std::vector<int32_t> pos;      // object index → position
+  std::vector<float> x, y, z;    // objects in position order
+  std::vector<float> price;      // prices in position order (mirror of the auction's)
+  std::vector<int32_t> b, e;     // node → positions [b, e)
+  std::vector<float> lo[3], hi[3], pmin;  // node boxes and minimum prices
+  bool empty() const { return orig.empty(); }
 };
 
-// Candidates of every bidder among the objects (auction frame, structure of arrays), K < n.
-// D bounds every distance (the joint bounding-box diagonal).
-inline SparseCandidates build_candidates(const float* bx, const float* by, const float* bz, const float* ox,
-                                         const float* oy, const float* oz, int32_t n, int32_t K, double D) {
-  SparseCandidates c;
-  c.k = K;
-  const int64_t kq = K + 1;  // the (K+1)-th neighbour bounds the non-candidates
-  Tensor q = empty({1, n, 3}, TensorOptions(DType::f32)), r = empty({1, n, 3}, TensorOptions(DType::f32));
-  float* pq = q.data<float>();
-  float* pr = r.data<float>();
-  for (int32_t i = 0; i < n; ++i) {
-    pq[3 * i] = bx[i], pq[3 * i + 1] = by[i], pq[3 * i + 2] = bz[i];
-    pr[3 * i] = ox[i], pr[3 * i + 1] = oy[i], pr[3 * i + 2] = oz[i];
+inline ObjectTree build_object_tree(const float* ox, const float* oy, const float* oz, int32_t n) {
+  ObjectTree t;
+  while ((int64_t(n) >> t.depth) > kLeafSize) ++t.depth;
+  const int32_t nodes = 2 << t.depth;
+  t.orig.resize(n);
+  std::iota(t.orig.begin(), t.orig.end(), 0);
+  t.b.assign(nodes, 0);
+  t.e.assign(nodes, 0);
+  for (int c = 0; c < 3; ++c) {
+    t.lo[c].assign(nodes, 0.0f);
+    t.hi[c].assign(nodes, 0.0f);
   }
-  Tensor d2 = empty({1, n, kq}, TensorOptions(DType::f32)), id = empty({1, n, kq}, TensorOptions(DType::i64));
-  knn_forward<CpuBackend>(q, r, kq, d2, id, KnnImpl::Auto);
-  const float* pd = d2.data<float>();
-  const int64_t* pi = id.data<int64_t>();
-  c.idx.resize(static_cast<size_t>(n) * K);
-  c.dist.resize(static_cast<size_t>(n) * K);
-  c.lb.resize(n);
-  // Margin for the kNN kernel's own float d² (any summation order, even the |a|²+|b|²−2a·b form
-  // errs by far less): 2⁻¹² relative plus 2⁻¹⁸·D² absolute, then the float sqrt nudged down.
-  const double abs_margin = D * D * std::ldexp(1.0, -18);
-  parallel_for<CpuBackend>(n, [&](int64_t j) {
-    for (int32_t i = 0; i < K; ++i) {
-      const int32_t k = static_cast<int32_t>(pi[j * kq + i]);
-      c.idx[j * K + i] = k;
-      c.dist[j * K + i] = pair_dist(bx[j], by[j], bz[j], ox[k], oy[k], oz[k]);
+  t.pmin.assign(nodes, 0.0f);
+  const float* p[3] = {ox, oy, oz};
+  t.b[1] = 0;
+  t.e[1] = n;
+  for (int32_t v = 1; v < nodes; ++v) {  // top-down: a node's range is set before it is split
+    const int32_t b = t.b[v], e = t.e[v];
+    float mn[3] = {INFINITY, INFINITY, INFINITY}, mx[3] = {-INFINITY, -INFINITY, -INFINITY};
+    for (int32_t q = b; q < e; ++q)
+      for (int c = 0; c < 3; ++c) {
+        mn[c] = std::min(mn[c], p[c][t.orig[q]]);
+        mx[c] = std::max(mx[c], p[c][t.orig[q]]);
+      }
+    for (int c = 0; c < 3; ++c) {
+      t.lo[c][v] = mn[c];
+      t.hi[c][v] = mx[c];
     }
-    const double dk = static_cast<double>(pd[j * kq + K]);
-    const double lb2 = dk - (dk * std::ldexp(1.0, -12) + abs_margin);
-    c.lb[j] = lb2 > 0.0 ? static_cast<float>(std::sqrt(lb2) * (1.0 - std::ldexp(1.0, -20))) : 0.0f;
-  });
-  return c;
+    if (v >= (1 << t.depth)) continue;  // leaf
+    int ax = 0;
+    for (int c = 1; c < 3; ++c)
+      if (mx[c] - mn[c] > mx[ax] - mn[ax]) ax = c;
+    const int32_t mid = b + (e - b) / 2;
+    std::nth_element(t.orig.begin() + b, t.orig.begin() + mid, t.orig.begin() + e, [&](int32_t i, int32_t j) {
+      return p[ax][i] < p[ax][j] || (p[ax][i] == p[ax][j] && i < j);
+    });
+    t.b[2 * v] = b, t.e[2 * v] = mid;
+    t.b[2 * v + 1] = mid, t.e[2 * v + 1] = e;
+  }
+  t.pos.resize(n);
+  t.x.resize(n), t.y.resize(n), t.z.resize(n);
+  t.price.assign(n, 0.0f);
+  for (int32_t q = 0; q < n; ++q) {
+    const int32_t k = t.orig[q];
+    t.pos[k] = q;
+    t.x[q] = ox[k], t.y[q] = oy[k], t.z[q] = oz[k];
+  }
+  return t;
 }
 
-// The sparse bid of bidder j (see the top comment): true and (target, inc) when it provably equals
-// the dense bid at these prices, false (outputs untouched) when the caller must scan all objects.
-PG_INLINE bool sparse_bid(const SparseCandidates& c, const float* price, float offset, int32_t n, int32_t j, float eps,
-                          float pmin, int32_t& target, float& inc) {
-  const int32_t K = c.k;
-  const int32_t* idx = c.idx.data() + static_cast<size_t>(j) * K;
-  const float* dist = c.dist.data() + static_cast<size_t>(j) * K;
-  BestTwo bt = best_init();
-  for (int32_t i = 0; i < K; ++i) {
-    const int32_t k = idx[i];
-    best_update(bt, sub_rn(sub_rn(offset, dist[i]), price[k]), tie_key(k, j, n));
+// Copies the auction's prices in and refreshes every node minimum.
+inline void tree_set_prices(ObjectTree& t, const float* price) {
+  const int32_t n = static_cast<int32_t>(t.orig.size()), nodes = 2 << t.depth;
+  for (int32_t q = 0; q < n; ++q) t.price[q] = price[t.orig[q]];
+  for (int32_t v = nodes - 1; v >= 1; --v) {
+    if (v >= (1 << t.depth)) {
+      float m = INFINITY;
+      for (int32_t q = t.b[v]; q < t.e[v]; ++q) m = std::min(m, t.price[q]);
+      t.pmin[v] = m;
+    } else {
+      t.pmin[v] = std::min(t.pmin[2 * v], t.pmin[2 * v + 1]);
+    }
   }
-  const float bound = sub_rn(sub_rn(offset, c.lb[j]), pmin);
-  if (!(bt.sv > bound)) return false;
-  target = key_object(bt.key, j, n);
-  inc = bid_increment(bt, n, eps);
-  return true;
+}
+
+// Object k's price became `p` (prices only rise): refresh the minima on its path.
+inline void tree_price_changed(ObjectTree& t, int32_t k, float p) {
+  const int32_t q = t.pos[k];
+  t.price[q] = p;
+  int32_t v = (1 << t.depth);
+  // the leaf holding position q: descend by ranges (heap layout, ranges split at mid)
+  for (v = 1; v < (1 << t.depth);) v = q < t.e[2 * v] ? 2 * v : 2 * v + 1;
+  float m = INFINITY;
+  for (int32_t r = t.b[v]; r < t.e[v]; ++r) m = std::min(m, t.price[r]);
+  for (;;) {
+    if (t.pmin[v] == m) break;  // unchanged: the ancestors are too
+    t.pmin[v] = m;
+    if (v == 1) break;
+    const int32_t s = v ^ 1;
+    m = std::min(m, t.pmin[s]);
+    v >>= 1;
+  }
+}
+
+// Upper bound U of every value in node v for bidder (bx, by, bz) (see the top comment).
+PG_INLINE float node_bound(const ObjectTree& t, int32_t v, float bx, float by, float bz, float offset) {
+  const float b3[3] = {bx, by, bz};
+  float g[3];
+  for (int c = 0; c < 3; ++c) {
+    const float lo = t.lo[c][v], hi = t.hi[c][v];
+    g[c] = b3[c] < lo ? sub_rn(lo, b3[c]) : (b3[c] > hi ? sub_rn(b3[c], hi) : 0.0f);
+  }
+  const float d = sqrt_rn(add_rn(add_rn(mul_rn(g[0], g[0]), mul_rn(g[1], g[1])), mul_rn(g[2], g[2])));
+  return sub_rn(sub_rn(offset, d), t.pmin[v]);
+}
+
+struct TreeSearch {
+  const ObjectTree& t;
+  float bx, by, bz, offset;
+  int32_t j, n;
+  BestTwo bt = best_init();
+  int64_t pairs = 0;  // objects evaluated
+
+  void leaf(int32_t v) {
+    for (int32_t q = t.b[v]; q < t.e[v]; ++q) {
+      const float val = sub_rn(sub_rn(offset, pair_dist(bx, by, bz, t.x[q], t.y[q], t.z[q])), t.price[q]);
+      best_update(bt, val, tie_key(t.orig[q], j, n));
+    }
+    pairs += t.e[v] - t.b[v];
+  }
+  // ub: node_bound of v, computed by the caller.
+  void visit(int32_t v, float ub) {
+    if (ub < bt.sv) return;
+    if (v >= (1 << t.depth)) {
+      leaf(v);
+      return;
+    }
+    const float u0 = node_bound(t, 2 * v, bx, by, bz, offset), u1 = node_bound(t, 2 * v + 1, bx, by, bz, offset);
+    if (u0 >= u1) {
+      visit(2 * v, u0);
+      visit(2 * v + 1, u1);
+    } else {
+      visit(2 * v + 1, u1);
+      visit(2 * v, u0);
+    }
+  }
+};
+
+// The bid of bidder j (bit-identical to the dense scan); adds the objects evaluated to `pairs`.
+inline void tree_bid(const ObjectTree& t, float bx, float by, float bz, float offset, int32_t n, int32_t j, float eps,
+                     int32_t& target, float& inc, int64_t& pairs) {
+  TreeSearch s{t, bx, by, bz, offset, j, n};
+  s.visit(1, node_bound(t, 1, bx, by, bz, offset));
+  target = key_object(s.bt.key, j, n);
+  inc = bid_increment(s.bt, n, eps);
+  pairs += s.pairs;
 }
 
 }  // namespace pg::kernels::emd_detail

@@ -1,7 +1,8 @@
 // Sparse auction bids on the CPU (kernels/cpu/emd_sparse.h, EmdOptions::cpu_path): the sparse
 // path must give the dense path's assignment bit for bit, stay a bijection within the auction's
-// n·ε guarantee of the exact optimum, and really fall back to full scans when the candidates are
-// not enough (clustered clouds whose clusters hold different masses, duplicate points).
+// n·ε guarantee of the exact optimum, look at few objects per bid on well-mixed clouds, and
+// really search far when the nearest objects are not enough (clustered clouds whose clusters hold
+// different masses: bidders must leave their own cluster), duplicate points included.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
@@ -86,10 +87,9 @@ std::vector<double> duplicates(int64_t n, int distinct, uint64_t seed) {
   return v;
 }
 
-std::vector<int64_t> run(const Tensor& x1, const Tensor& x2, EmdCpuPath path, int64_t k) {
+std::vector<int64_t> run(const Tensor& x1, const Tensor& x2, EmdCpuPath path) {
   EmdOptions o = EmdOptions::bijective();
   o.cpu_path = path;
-  o.candidates = k;
   EmdResult r = emd(x1, x2, o);
   return r.assignment.to_vector<int64_t>();
 }
@@ -118,52 +118,53 @@ TEST_CASE("emd sparse: the dense path's assignment, a bijection within n*eps of 
     for (DType dt : {DType::f32, DType::f64}) {
       const Tensor x1 = from_vector(c.a, {1, n, 3}).to(dt), x2 = from_vector(c.b, {1, n, 3}).to(dt);
       const std::vector<double> p1 = x1.to_vector<double>(), p2 = x2.to_vector<double>();
-      const auto dense = run(x1, x2, EmdCpuPath::Dense, 0);
+      const auto dense = run(x1, x2, EmdCpuPath::Dense);
       const double exact = euclid_cost(p1, p2, emd_exact_assignment(x1, x2).to_vector<int64_t>());
       // The default final ε (EmdOptions: eps_rel · D / √n), plus float32 rounding of the costs.
       const double D = joint_diag(p1, p2);
       const double slack = n * (3e-3 * D / std::sqrt(static_cast<double>(n)) + 1e-6 * D);
-      for (int64_t k : {0, 16, 4, 2}) {
-        INFO(c.name << " dtype " << dtype_name(dt) << " candidates " << k);
-        const auto sparse = run(x1, x2, EmdCpuPath::Sparse, k);
-        REQUIRE(is_permutation(sparse, n));
-        REQUIRE(sparse == dense);
-        const double cost = euclid_cost(p1, p2, sparse);
-        REQUIRE(cost >= exact * (1 - 1e-9));
-        REQUIRE(cost <= exact + slack);
-      }
-      REQUIRE(run(x1, x2, EmdCpuPath::Auto, 0) == dense);
+      INFO(c.name << " dtype " << dtype_name(dt));
+      const auto sparse = run(x1, x2, EmdCpuPath::Sparse);
+      REQUIRE(is_permutation(sparse, n));
+      REQUIRE(sparse == dense);
+      const double cost = euclid_cost(p1, p2, sparse);
+      REQUIRE(cost >= exact * (1 - 1e-9));
+      REQUIRE(cost <= exact + slack);
+      REQUIRE(run(x1, x2, EmdCpuPath::Auto) == dense);
     }
   }
 }
 
-TEST_CASE("emd sparse: insufficient candidates fall back to full scans", "[emd][emd_sparse]") {
-  const int64_t n = 400;
-  // 90 % of x1 sits in one cluster that holds 10 % of x2: most bidders there must look beyond
-  // their few nearest objects once those are priced up.
-  const Tensor x1 = from_vector(clusters(n, {0.9, 0.1}, 21), {1, n, 3});
-  const Tensor x2 = from_vector(clusters(n, {0.1, 0.9}, 22), {1, n, 3});
-  const auto c0 = kernels::emd_cpu_bid_counts();
-  const auto sparse = run(x1, x2, EmdCpuPath::Sparse, 8);
-  const auto c1 = kernels::emd_cpu_bid_counts();
-  const auto dense = run(x1, x2, EmdCpuPath::Dense, 8);
-  const auto c2 = kernels::emd_cpu_bid_counts();
-  INFO("sparse path: " << c1.sparse - c0.sparse << " sparse bids, " << c1.dense - c0.dense << " full scans");
-  REQUIRE(c1.sparse - c0.sparse > 0);
-  REQUIRE(c1.dense - c0.dense > 0);  // the fallback ran
-  REQUIRE(c2.sparse - c1.sparse == 0);  // Dense never uses candidates
-  REQUIRE(c2.dense - c1.dense > 0);
-  REQUIRE(is_permutation(sparse, n));
+TEST_CASE("emd sparse: few objects per bid when mixed, far searches when the nearest are not enough",
+          "[emd][emd_sparse]") {
+  auto pairs_per_bid = [](const Tensor& x1, const Tensor& x2, EmdCpuPath path, std::vector<int64_t>* a) {
+    const auto c0 = kernels::emd_cpu_bid_counts();
+    *a = run(x1, x2, path);
+    const auto c1 = kernels::emd_cpu_bid_counts();
+    REQUIRE(c1.bids > c0.bids);
+    return static_cast<double>(c1.pairs - c0.pairs) / static_cast<double>(c1.bids - c0.bids);
+  };
+  std::vector<int64_t> sparse, dense;
+  // Well mixed: a bid evaluates a few leaves, not the cloud.
+  const int64_t n = 1024;
+  const Tensor u1 = test::uniform({1, n, 3}, 0.0, 1.0, 23), u2 = test::uniform({1, n, 3}, 0.0, 1.0, 24);
+  const double mixed = pairs_per_bid(u1, u2, EmdCpuPath::Sparse, &sparse);
+  REQUIRE(pairs_per_bid(u1, u2, EmdCpuPath::Dense, &dense) == Approx(static_cast<double>(n)));
+  INFO("uniform: " << mixed << " objects per sparse bid");
   REQUIRE(sparse == dense);
-  // A well-mixed cloud needs (almost) no fallback with the automatic candidate count.
-  const Tensor u1 = test::uniform({1, 1024, 3}, 0.0, 1.0, 23), u2 = test::uniform({1, 1024, 3}, 0.0, 1.0, 24);
-  const auto d0 = kernels::emd_cpu_bid_counts();
-  (void)run(u1, u2, EmdCpuPath::Auto, 0);
-  const auto d1 = kernels::emd_cpu_bid_counts();
-  const int64_t sp = d1.sparse - d0.sparse, de = d1.dense - d0.dense;
-  INFO("uniform 1024: " << sp << " sparse bids, " << de << " full scans");
-  REQUIRE(sp > 0);
-  REQUIRE(de * 10 < sp);
+  REQUIRE(mixed < n / 8.0);
+  // 90 % of x1 sits in a cluster that holds 10 % of x2: once those objects are priced up, most
+  // bidders there must find their best and second-best objects in the other cluster.
+  const int64_t m = 400;
+  const Tensor c1 = from_vector(clusters(m, {0.9, 0.1}, 21), {1, m, 3});
+  const Tensor c2 = from_vector(clusters(m, {0.1, 0.9}, 22), {1, m, 3});
+  const double far = pairs_per_bid(c1, c2, EmdCpuPath::Sparse, &sparse);
+  (void)pairs_per_bid(c1, c2, EmdCpuPath::Dense, &dense);
+  INFO("clusters: " << far << " objects per sparse bid");
+  REQUIRE(is_permutation(sparse, m));
+  REQUIRE(sparse == dense);
+  REQUIRE(far > 2.0 * (mixed * m / n));  // went beyond the neighbourhood...
+  REQUIRE(far < m);                       // ...but still pruned
 }
 
 TEST_CASE("emd sparse: MSN and Default modes and batches agree with the dense path", "[emd][emd_sparse]") {
@@ -178,16 +179,14 @@ TEST_CASE("emd sparse: MSN and Default modes and batches agree with the dense pa
   }
 }
 
-TEST_CASE("emd sparse: bad candidate counts raise pg::Error", "[emd][emd_sparse][errors]") {
-  const Tensor x = test::uniform({1, 10, 3}, 0.0, 1.0, 1);
-  EmdOptions o;
-  o.candidates = -1;
-  REQUIRE_THROWS_WITH(emd(x, x, o), Catch::Contains("candidates must be in [0, 4096]"));
-  o.candidates = 5000;
-  REQUIRE_THROWS_WITH(emd(x, x, o), Catch::Contains("got 5000"));
-  // Tiny clouds with a forced sparse path clamp the candidate count (n − 2) and still solve.
-  o.candidates = 0;
-  o.cpu_path = EmdCpuPath::Sparse;
-  const Tensor y = test::uniform({1, 3, 3}, 0.0, 1.0, 2);
-  REQUIRE(is_permutation(emd(x.slice(1, 0, 3), y, o).assignment.to_vector<int64_t>(), 3));
+TEST_CASE("emd sparse: tiny clouds and a forced sparse path", "[emd][emd_sparse]") {
+  for (int64_t n : {1, 2, 3, 17, 40}) {
+    const Tensor x = test::uniform({2, n, 3}, 0.0, 1.0, 40 + n), y = test::uniform({2, n, 3}, 0.0, 1.0, 50 + n);
+    EmdOptions o = EmdOptions::bijective();
+    o.cpu_path = EmdCpuPath::Sparse;
+    const auto s = emd(x, y, o).assignment.to_vector<int64_t>();
+    o.cpu_path = EmdCpuPath::Dense;
+    INFO("n = " << n);
+    REQUIRE(s == emd(x, y, o).assignment.to_vector<int64_t>());
+  }
 }

@@ -7,7 +7,7 @@ NOT a dependency of pointgrad: fpsample/NumPy are needed only to run this compar
 Build the driver with the benches:
     cmake --build build-cpu --target fps_compare_io
 then
-    /tmp/venv_cmp/bin/python tools/compare/fpsample_cmp.py [--pg-bin build-cpu/bin/fps_compare_io]
+    /tmp/venv_cmp/bin/python tools/compare/fpsample_cmp.py [--pg-bin build-cpu/bench/fps_compare_io]
         [--cases 1000000:100000 100000:25000] [--shapes cube sphere] [--rounds 3] [--heights 7 9]
         [--threads 1] [--check 20000:2000] [--seed 14]
 
@@ -31,7 +31,7 @@ import tempfile
 import time
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-ap.add_argument("--pg-bin", default="build-cpu/bin/fps_compare_io")
+ap.add_argument("--pg-bin", default="build-cpu/bench/fps_compare_io")
 ap.add_argument("--cases", nargs="+", default=["1000000:100000", "100000:25000"])
 ap.add_argument("--shapes", nargs="+", default=["cube", "sphere"], choices=["cube", "sphere"])
 ap.add_argument("--rounds", type=int, default=3)

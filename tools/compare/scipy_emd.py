@@ -6,7 +6,7 @@ NOT a dependency of pointgrad: SciPy/NumPy are needed only to run this compariso
 (numpy comes with it). Build the driver with the benches:
     cmake --build build-cpu --target emd_compare_io
 then
-    /tmp/venv_cmp/bin/python tools/compare/scipy_emd.py [--pg-bin build-cpu/bin/emd_compare_io]
+    /tmp/venv_cmp/bin/python tools/compare/scipy_emd.py [--pg-bin build-cpu/bench/emd_compare_io]
         [--sizes 1024 2048 4096 8192] [--shapes sphere cube] [--rounds 3] [--threads 1]
         [--dense-check 2048] [--big 100000] [--leaf 1024] [--seed 14]
 
@@ -37,7 +37,7 @@ import tempfile
 import time
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-ap.add_argument("--pg-bin", default="build-cpu/bin/emd_compare_io")
+ap.add_argument("--pg-bin", default="build-cpu/bench/emd_compare_io")
 ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048, 4096, 8192])
 ap.add_argument("--shapes", nargs="+", default=["sphere", "cube"], choices=["sphere", "cube"])
 ap.add_argument("--rounds", type=int, default=3)
