@@ -3,8 +3,9 @@
 // that reads commands on stdin, one per line, and answers one line on stdout each:
 //   load PATH N         PATH: raw little-endian float64, x1 [N, 3] then x2 [N, 3] (row-major);
 //                       kept as float32 [1, N, 3] clouds → "ok N"
-//   emd OUT PATH        bijective emd() with EmdOptions::cpu_path PATH (auto|dense|sparse),
-//                       timed (wall clock, whole op call); writes the assignment to OUT (raw
+//   emd OUT PATH [ER ES EF]  bijective emd() with EmdOptions::cpu_path PATH (auto|dense|sparse)
+//                       and optionally eps_rel ER, eps_start_rel ES, eps_factor EF (defaults
+//                       otherwise), timed (wall clock, whole op call); writes the assignment to OUT (raw
 //                       int64 [N]) → "ms T unassigned U bids B pairs P" (bids, and bidder-object
 //                       values they evaluated: kernels::emd_cpu_bid_counts)
 //   emkd OUT LEAF       emkd() with leaf_size LEAF and bijective leaf auctions, timed; writes
@@ -77,6 +78,12 @@ int main() {
         PG_CHECK((in >> out >> path) && x1.defined(), "emd_compare_io: usage 'emd OUT PATH' after 'load'");
         EmdOptions o = EmdOptions::bijective();
         o.cpu_path = parse_path(path);
+        double er = 0, es = 0, ef = 0;
+        if (in >> er >> es >> ef) {
+          o.eps_rel = er;
+          o.eps_start_rel = es;
+          o.eps_factor = ef;
+        }
         const kernels::AuctionBidCounts c0 = kernels::emd_cpu_bid_counts();
         const double t0 = now_ms();
         const EmdResult r = emd(x1, x2, o);

@@ -143,7 +143,7 @@ void fps_cloud_serial(const T* p, const FpsArgs& a, int64_t b, CloudBuf<T>& cb, 
 // smaller): the per-pick cost follows the touched region, not the leaf count (10^6 points →
 // 4096 leaves, most never looked at after the first picks), and the root holds the next pick.
 
-constexpr int64_t kLeaf = 256;
+constexpr int64_t kLeaf = 32;
 
 template <class T>
 __attribute__((always_inline)) inline T update_range_body(const T* __restrict x, const T* __restrict y,
@@ -192,11 +192,18 @@ struct BucketCloud {
   std::vector<T> x, y, z, d;    // SoA in position order
   std::vector<Node> nodes;      // pre-order: children after their parent
 
+  struct PtI {
+    T c[3];
+    int64_t i;
+  };
+  std::vector<PtI> pts;  // build scratch: points with their index, split in place (contiguous)
+
   void build(const T* p, int64_t n) {
-    orig.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) orig[i] = i;
+    pts.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) pts[i] = PtI{{p[3 * i], p[3 * i + 1], p[3 * i + 2]}, i};
     nodes.clear();
-    split(p, 0, n);
+    split(0, n);
+    orig.resize(static_cast<size_t>(n));
     pos_of.resize(static_cast<size_t>(n));
     x.resize(static_cast<size_t>(n));
     y.resize(static_cast<size_t>(n));
@@ -215,29 +222,29 @@ struct BucketCloud {
         nd.maxi = std::min(l.maxi, r.maxi);
         continue;
       }
-      std::sort(orig.begin() + nd.b, orig.begin() + nd.e);
-      nd.maxi = orig[nd.b];
+      std::sort(pts.begin() + nd.b, pts.begin() + nd.e, [](const PtI& u, const PtI& w) { return u.i < w.i; });
       for (int c = 0; c < 3; ++c) {
         nd.lo[c] = nn_detail::inf_value<T>();
         nd.hi[c] = -nn_detail::inf_value<T>();
       }
       for (int64_t q = nd.b; q < nd.e; ++q) {
-        const int64_t i = orig[q];
-        pos_of[i] = q;
-        x[q] = p[i * 3 + 0];
-        y[q] = p[i * 3 + 1];
-        z[q] = p[i * 3 + 2];
-        const T v3[3] = {x[q], y[q], z[q]};
+        const PtI& pt = pts[q];
+        orig[q] = pt.i;
+        pos_of[pt.i] = q;
+        x[q] = pt.c[0];
+        y[q] = pt.c[1];
+        z[q] = pt.c[2];
         for (int c = 0; c < 3; ++c) {
-          nd.lo[c] = std::min(nd.lo[c], v3[c]);
-          nd.hi[c] = std::max(nd.hi[c], v3[c]);
+          nd.lo[c] = std::min(nd.lo[c], pt.c[c]);
+          nd.hi[c] = std::max(nd.hi[c], pt.c[c]);
         }
       }
+      nd.maxi = orig[nd.b];
     }
   }
 
-  // Depth-first median splits on the widest axis; returns the node.
-  int32_t split(const T* p, int64_t b, int64_t e) {
+  // Depth-first median splits on the widest axis (ties by index); returns the node.
+  int32_t split(int64_t b, int64_t e) {
     const int32_t v = static_cast<int32_t>(nodes.size());
     nodes.push_back(Node{});
     nodes[v].b = b;
@@ -251,8 +258,8 @@ struct BucketCloud {
     }
     for (int64_t q = b; q < e; ++q) {
       for (int c = 0; c < 3; ++c) {
-        mn[c] = std::min(mn[c], p[orig[q] * 3 + c]);
-        mx[c] = std::max(mx[c], p[orig[q] * 3 + c]);
+        mn[c] = std::min(mn[c], pts[q].c[c]);
+        mx[c] = std::max(mx[c], pts[q].c[c]);
       }
     }
     int ax = 0;
@@ -260,12 +267,11 @@ struct BucketCloud {
       if (mx[c] - mn[c] > mx[ax] - mn[ax]) ax = c;
     }
     const int64_t mid = b + (e - b) / 2;
-    std::nth_element(orig.begin() + b, orig.begin() + mid, orig.begin() + e, [&](int64_t i, int64_t j) {
-      const T u = p[i * 3 + ax], w = p[j * 3 + ax];
-      return u < w || (u == w && i < j);
+    std::nth_element(pts.begin() + b, pts.begin() + mid, pts.begin() + e, [ax](const PtI& u, const PtI& w) {
+      return u.c[ax] < w.c[ax] || (u.c[ax] == w.c[ax] && u.i < w.i);
     });
-    const int32_t l = split(p, b, mid);
-    const int32_t r = split(p, mid, e);
+    const int32_t l = split(b, mid);
+    const int32_t r = split(mid, e);
     nodes[v].left = l;
     nodes[v].right = r;
     return v;
