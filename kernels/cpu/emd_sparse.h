@@ -30,6 +30,9 @@
 #include <vector>
 
 #include "kernels/common/emd_impl.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace pg::kernels::emd_detail {
 
@@ -39,8 +42,8 @@ struct ObjectTree {
   int32_t depth = 0;             // leaves are the nodes [2^depth, 2^(depth+1))
   std::vector<int32_t> orig;     // position → object index
   std::vector<int32_t> pos;      // object index → position
-  std::vector<float> x, y, z;    // objects in position order
-  std::vector<float> price;      // prices in position order (mirror of the auction's)
+  std::vector<float> x, y, z;    // objects in position order (+ 8 padding floats)
+  std::vector<float> price;      // prices in position order (mirror of the auction's; + padding)
   std::vector<int32_t> b, e;     // node → positions [b, e)
   std::vector<float> lo[3], hi[3], pmin;  // node boxes and minimum prices
   bool empty() const { return orig.empty(); }
@@ -86,8 +89,9 @@ inline ObjectTree build_object_tree(const float* ox, const float* oy, const floa
     t.b[2 * v + 1] = mid, t.e[2 * v + 1] = e;
   }
   t.pos.resize(n);
-  t.x.resize(n), t.y.resize(n), t.z.resize(n);
-  t.price.assign(n, 0.0f);
+  // 8 floats of padding: the AVX2 leaf pass reads whole vectors.
+  t.x.assign(n + 8, 0.0f), t.y.assign(n + 8, 0.0f), t.z.assign(n + 8, 0.0f);
+  t.price.assign(n + 8, 0.0f);
   for (int32_t q = 0; q < n; ++q) {
     const int32_t k = t.orig[q];
     t.pos[k] = q;
@@ -130,8 +134,27 @@ inline void tree_price_changed(ObjectTree& t, int32_t k, float p) {
   }
 }
 
+// Raw views of the tree for the search (no vector indirections in the hot loop).
+struct TreeView {
+  const float *lo[3], *hi[3], *pmin, *x, *y, *z, *price;
+  const int32_t *b, *e, *orig;
+  int32_t first_leaf;
+  explicit TreeView(const ObjectTree& t)
+      : lo{t.lo[0].data(), t.lo[1].data(), t.lo[2].data()},
+        hi{t.hi[0].data(), t.hi[1].data(), t.hi[2].data()},
+        pmin(t.pmin.data()),
+        x(t.x.data()),
+        y(t.y.data()),
+        z(t.z.data()),
+        price(t.price.data()),
+        b(t.b.data()),
+        e(t.e.data()),
+        orig(t.orig.data()),
+        first_leaf(1 << t.depth) {}
+};
+
 // Upper bound U of every value in node v for bidder (bx, by, bz) (see the top comment).
-PG_INLINE float node_bound(const ObjectTree& t, int32_t v, float bx, float by, float bz, float offset) {
+PG_INLINE float node_bound(const TreeView& t, int32_t v, float bx, float by, float bz, float offset) {
   const float b3[3] = {bx, by, bz};
   float g[3];
   for (int c = 0; c < 3; ++c) {
@@ -142,24 +165,57 @@ PG_INLINE float node_bound(const ObjectTree& t, int32_t v, float bx, float by, f
   return sub_rn(sub_rn(offset, d), t.pmin[v]);
 }
 
+// Values of `cnt` (≤ kLeafSize) consecutive objects for one bidder into out, pair_value's IEEE
+// operations in the same order (AVX2 clone chosen at run time; lanes past cnt read the arrays'
+// padding and are ignored).
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) inline void leaf_values_avx2(const float* x, const float* y, const float* z,
+                                                             const float* pr, int32_t cnt, float bx, float by,
+                                                             float bz, float off, float* out) {
+  const __m256 vx = _mm256_set1_ps(bx), vy = _mm256_set1_ps(by), vz = _mm256_set1_ps(bz), vo = _mm256_set1_ps(off);
+  for (int32_t q = 0; q < cnt; q += 8) {
+    const __m256 dx = _mm256_sub_ps(_mm256_loadu_ps(x + q), vx);
+    const __m256 dy = _mm256_sub_ps(_mm256_loadu_ps(y + q), vy);
+    const __m256 dz = _mm256_sub_ps(_mm256_loadu_ps(z + q), vz);
+    const __m256 d2 = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy)), _mm256_mul_ps(dz, dz));
+    _mm256_storeu_ps(out + q, _mm256_sub_ps(_mm256_sub_ps(vo, _mm256_sqrt_ps(d2)), _mm256_loadu_ps(pr + q)));
+  }
+}
+inline const bool g_leaf_avx2 = __builtin_cpu_supports("avx2");
+#endif
+
+inline void leaf_values(const float* x, const float* y, const float* z, const float* pr, int32_t cnt, float bx,
+                        float by, float bz, float off, float* out) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (g_leaf_avx2) {
+    leaf_values_avx2(x, y, z, pr, cnt, bx, by, bz, off, out);
+    return;
+  }
+#endif
+  for (int32_t q = 0; q < cnt; ++q) out[q] = sub_rn(sub_rn(off, pair_dist(bx, by, bz, x[q], y[q], z[q])), pr[q]);
+}
+
 struct TreeSearch {
-  const ObjectTree& t;
+  TreeView t;
   float bx, by, bz, offset;
   int32_t j, n;
   BestTwo bt = best_init();
   int64_t pairs = 0;  // objects evaluated
 
   void leaf(int32_t v) {
-    for (int32_t q = t.b[v]; q < t.e[v]; ++q) {
-      const float val = sub_rn(sub_rn(offset, pair_dist(bx, by, bz, t.x[q], t.y[q], t.z[q])), t.price[q]);
-      best_update(bt, val, tie_key(t.orig[q], j, n));
+    const int32_t b = t.b[v], cnt = t.e[v] - b;
+    float val[kLeafSize + 8];
+    leaf_values(t.x + b, t.y + b, t.z + b, t.price + b, cnt, bx, by, bz, offset, val);
+    for (int32_t i = 0; i < cnt; ++i) {
+      if (val[i] < bt.sv) continue;  // best_update would change nothing
+      best_update(bt, val[i], tie_key(t.orig[b + i], j, n));
     }
-    pairs += t.e[v] - t.b[v];
+    pairs += cnt;
   }
   // ub: node_bound of v, computed by the caller.
   void visit(int32_t v, float ub) {
     if (ub < bt.sv) return;
-    if (v >= (1 << t.depth)) {
+    if (v >= t.first_leaf) {
       leaf(v);
       return;
     }
@@ -177,8 +233,8 @@ struct TreeSearch {
 // The bid of bidder j (bit-identical to the dense scan); adds the objects evaluated to `pairs`.
 inline void tree_bid(const ObjectTree& t, float bx, float by, float bz, float offset, int32_t n, int32_t j, float eps,
                      int32_t& target, float& inc, int64_t& pairs) {
-  TreeSearch s{t, bx, by, bz, offset, j, n};
-  s.visit(1, node_bound(t, 1, bx, by, bz, offset));
+  TreeSearch s{TreeView(t), bx, by, bz, offset, j, n};
+  s.visit(1, node_bound(s.t, 1, bx, by, bz, offset));
   target = key_object(s.bt.key, j, n);
   inc = bid_increment(s.bt, n, eps);
   pairs += s.pairs;

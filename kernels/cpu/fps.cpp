@@ -141,9 +141,9 @@ void fps_cloud_serial(const T* p, const FpsArgs& a, int64_t b, CloudBuf<T>& cb, 
 // Inner nodes carry the same (box, max) summary, so a pick walks down from the root and stops at
 // every node it cannot change (a child's box lies inside its parent's, so its bound is no
 // smaller): the per-pick cost follows the touched region, not the leaf count (10^6 points →
-// 4096 leaves, most never looked at after the first picks), and the root holds the next pick.
+// 16384 leaves of 64, most never looked at after the first picks), and the root holds the next pick.
 
-constexpr int64_t kLeaf = 32;
+constexpr int64_t kLeaf = 64;
 
 template <class T>
 __attribute__((always_inline)) inline T update_range_body(const T* __restrict x, const T* __restrict y,
