@@ -91,7 +91,7 @@ using kernels::EmdCudaPath;  // { Auto, Cta, MultiCta } (kernels/op_enums.h)
 // bid searches a k-d tree of the objects (boxes and minimum prices per node) nearest-first and
 // skips every node that provably cannot hold the best or second-best value
 // (kernels/cpu/emd_sparse.h) — the assignment is bit-identical to Dense (and to CUDA). Auto:
-// Sparse from 256 points per cloud, Dense below (measured, docs/decisions.md "Sparse auction bids").
+// Sparse from 512 points per cloud, Dense below (measured, docs/decisions.md "Sparse auction bids").
 using kernels::EmdCpuPath;  // { Auto, Dense, Sparse } (kernels/op_enums.h)
 
 struct EmdOptions {

@@ -169,7 +169,7 @@ std::atomic<int64_t> g_bids{0}, g_pairs{0};
 
 // Whether a problem of n points uses sparse (tree) bids. Auto: from kSparseMinN points
 // (docs/decisions.md, "Sparse auction bids").
-constexpr int32_t kSparseMinN = 256;
+constexpr int32_t kSparseMinN = 512;
 bool use_sparse(const AuctionParams& prm, int32_t n) {
   if (prm.cpu_path == kCpuDense || n < 2) return false;
   return prm.cpu_path == kCpuSparse || n >= kSparseMinN;
