@@ -103,8 +103,12 @@ float value_pass_sse2(const float* ox, const float* oy, const float* oz, const f
   return best;
 }
 
-// Chosen once (the CPU does not change under a running process).
-const bool g_has_avx2 = __builtin_cpu_supports("avx2");
+// Chosen once (the CPU does not change under a running process); __builtin_cpu_init first because
+// this initialiser runs as a library constructor.
+const bool g_has_avx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
 #endif
 
 float value_pass(const CpuAuction& s, int32_t j, float* buf) {

@@ -181,7 +181,11 @@ __attribute__((target("avx2"))) inline void leaf_values_avx2(const float* x, con
     _mm256_storeu_ps(out + q, _mm256_sub_ps(_mm256_sub_ps(vo, _mm256_sqrt_ps(d2)), _mm256_loadu_ps(pr + q)));
   }
 }
-inline const bool g_leaf_avx2 = __builtin_cpu_supports("avx2");
+// Chosen once; __builtin_cpu_init first because this initialiser runs as a library constructor.
+inline const bool g_leaf_avx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
 #endif
 
 inline void leaf_values(const float* x, const float* y, const float* z, const float* pr, int32_t cnt, float bx,
