@@ -9,8 +9,12 @@
 //                      quick: B=2, n=1024); check = cost vs the exact LSAP on cloud 0 (n ≤ 4096),
 //                      tolerance 1%; extra ratio_to_T-EMD-1 (target ≤ 10 on the GPU)
 //   lsap.nN            exact LSAP (Jonker–Volgenant), dense Euclidean cost of two uniform clouds,
-//                      n = 512, 1024, 2048 (quick: 512, 1024); baseline = SciPy 1.10.1's
-//                      linear_sum_assignment as measured in PERFORMANCE.md §4.4 (target ratio ≤ 2)
+//                      n = 512, 1024, 2048 (quick: 512, 1024); no baseline in this binary
+//   emd.sparse.nN      bijective emd() on the CPU, sparse vs dense bids (same assignment),
+//                      uniform cube n = 1024, 2048, 4096 (quick: 1024); baseline = the dense path
+// Peers that live in Python are compared in the same run on the same clouds by scripts in
+// tools/compare/, never against constants measured elsewhere: SciPy's exact assignment against
+// the auction by tools/compare/scipy_emd.py (driver bench/emd_compare_io.cpp).
 // CUDA rows of T-EMD-1/2/3 have the naive 7-launch MSN-style decomposition
 // (kernels::emd_msn_baseline_cuda) as baseline. Extras: unassigned (forced) fraction,
 // many-to-one fraction, mean EMD (mean over points of the Euclidean distance).
@@ -202,8 +206,8 @@ void run_bijective(Harness& h, Device dev, int64_t B, int64_t n) {
   h.emit(r);
 }
 
-// Exact LSAP against SciPy's measured times (PERFORMANCE.md §4.4, uniform cube, Euclidean).
-void run_lsap(Harness& h, int64_t n, double scipy_ms) {
+// Exact LSAP (uniform cube, Euclidean); SciPy's time comes from tools/compare/scipy_emd.py.
+void run_lsap(Harness& h, int64_t n) {
   const std::string name = "lsap.n" + std::to_string(n);
   const Device cpu = Device::cpu();
   if (!h.selected(name, cpu, "f64")) return;
@@ -224,13 +228,41 @@ void run_lsap(Harness& h, int64_t n, double scipy_ms) {
   r.dtype = "f64";
   r.shape = shape_string({n, n});
   r.t = h.time(cpu, [&](int64_t) { kernels::lsap_dense(cost.data(), n, sol.data()); });
-  r.baseline = "scipy_1.10.1_linear_sum_assignment_measured";
-  r.baseline_ms = scipy_ms;
-  r.extra.push_back({"target_ratio", json_number(2.0)});
   // Through the public op too (adds the tensor → float64 copy of the cost matrix).
   const Tensor ct = from_vector(cost, {n, n});
   r.extra.push_back(
       {"op_median_ms", json_number(h.time(cpu, [&](int64_t) { Tensor s = linear_sum_assignment(ct); }).median_ms)});
+  h.emit(r);
+}
+
+// Bijective emd() with sparse bids (the automatic CPU path) against the dense path, one cloud
+// pair; extras: objects evaluated per sparse bid (dense: n), and whether both paths returned the
+// same assignment (they must).
+void run_sparse(Harness& h, int64_t n) {
+  const std::string name = "emd.sparse.n" + std::to_string(n);
+  const Device cpu = Device::cpu();
+  if (!h.selected(name, cpu, kF32)) return;
+  Generator g(90 + n);
+  const Tensor x1 = rand({1, n, 3}, TensorOptions(DType::f32), &g), x2 = rand({1, n, 3}, TensorOptions(DType::f32), &g);
+  EmdOptions sparse = EmdOptions::bijective(), dense = EmdOptions::bijective();
+  sparse.cpu_path = EmdCpuPath::Sparse;
+  dense.cpu_path = EmdCpuPath::Dense;
+  Record r;
+  r.name = name;
+  r.device = cpu;
+  r.dtype = kF32;
+  r.shape = shape_string({1, n, 3}) + " bijective";
+  r.t = h.time(cpu, [&](int64_t) { EmdResult res = emd(x1, x2, sparse); });
+  r.baseline = "dense_bids";
+  r.baseline_ms = h.time(cpu, [&](int64_t) { EmdResult res = emd(x1, x2, dense); }).median_ms;
+  const kernels::AuctionBidCounts c0 = kernels::emd_cpu_bid_counts();
+  const EmdResult a = emd(x1, x2, sparse);
+  const kernels::AuctionBidCounts c1 = kernels::emd_cpu_bid_counts();
+  const EmdResult b = emd(x1, x2, dense);
+  r.extra.push_back({"sparse_pairs_per_bid", json_number(static_cast<double>(c1.pairs - c0.pairs) /
+                                                         static_cast<double>(c1.bids - c0.bids))});
+  r.extra.push_back({"same_assignment_as_dense",
+                     json_number(a.assignment.to_vector<int64_t>() == b.assignment.to_vector<int64_t>() ? 1 : 0)});
   h.emit(r);
 }
 
@@ -251,9 +283,13 @@ int main(int argc, char** argv) {
     }
   }
   if (h.options().want_cpu) {
-    run_lsap(h, 512, 15.0);
-    run_lsap(h, 1024, 70.0);
-    if (!q) run_lsap(h, 2048, 480.0);
+    run_lsap(h, 512);
+    run_lsap(h, 1024);
+    if (!q) run_lsap(h, 2048);
+    for (int64_t n : {1024, 2048, 4096}) {
+      if (q && n > 1024) break;
+      run_sparse(h, n);
+    }
   }
   return h.finish();
 }

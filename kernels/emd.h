@@ -28,6 +28,10 @@ inline constexpr int kAuctionMsn = auction_int(EmdMode::Msn);
 inline constexpr int kPathAuto = auction_int(EmdCudaPath::Auto);
 inline constexpr int kPathCta = auction_int(EmdCudaPath::Cta);
 inline constexpr int kPathMulti = auction_int(EmdCudaPath::MultiCta);
+inline constexpr int auction_int(EmdCpuPath p) { return static_cast<int>(p); }
+inline constexpr int kCpuAuto = auction_int(EmdCpuPath::Auto);
+inline constexpr int kCpuDense = auction_int(EmdCpuPath::Dense);
+inline constexpr int kCpuSparse = auction_int(EmdCpuPath::Sparse);
 
 struct AuctionParams {
   int mode = kAuctionDefault;
@@ -38,6 +42,9 @@ struct AuctionParams {
   int64_t max_iters = 20000;  // ≥ 1 (ops/emd.cpp sets the automatic default)
   double value_offset = 0.0;  // ≤ 0: D
   int path = kPathAuto;       // CUDA only
+  // CPU only: EmdCpuPath as int (Auto / Dense / Sparse). Both paths give the same assignment
+  // (kernels/cpu/emd.cpp).
+  int cpu_path = 0;
 };
 
 // A batch of independent problems: problem p matches rows [offsets[p], offsets[p+1]) of x1 to
@@ -55,6 +62,14 @@ int64_t emd_auction<CpuBackend>(const Tensor&, const Tensor&, const std::vector<
 template <>
 int64_t emd_auction<CudaBackend>(const Tensor&, const Tensor&, const std::vector<int64_t>&, const AuctionParams&,
                                  const Tensor&, const Tensor&);
+
+// CPU diagnostics for benches and tests: bids, and (bidder, object) values evaluated by them (n
+// per dense bid, the visited leaves' objects per sparse bid), summed over all CPU auctions since
+// the process started (relaxed atomics, updated once per problem).
+struct AuctionBidCounts {
+  int64_t bids = 0, pairs = 0;
+};
+AuctionBidCounts emd_cpu_bid_counts();
 
 // dist [B, n] = ‖x1[b][j] − x2[b][a[b][j]]‖² for x1, x2 [B, n, 3], a [B, n] int64 (in range).
 template <class Backend>

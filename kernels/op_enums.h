@@ -22,5 +22,6 @@ enum class PointnetImpl : uint8_t { Auto, Generic, Fast };                 // op
 enum class Activation : uint8_t { none, relu, leaky_relu, selu };          // ops/pointnet.h
 enum class EmdMode : uint8_t { Default, Bijective, Msn };                  // ops/emd.h
 enum class EmdCudaPath : uint8_t { Auto, Cta, MultiCta };                  // ops/emd.h
+enum class EmdCpuPath : uint8_t { Auto, Dense, Sparse };                 // ops/emd.h
 
 }  // namespace pg::kernels

@@ -51,6 +51,7 @@ kernels::AuctionParams to_params(const EmdOptions& o, const char* op, int64_t ma
   p.max_iters = o.max_iters > 0 ? o.max_iters : (o.mode == EmdMode::Msn ? 50 : std::max<int64_t>(20000, 16 * max_n));
   p.value_offset = o.value_offset;
   p.path = kernels::auction_int(o.cuda_path);
+  p.cpu_path = kernels::auction_int(o.cpu_path);
   return p;
 }
 

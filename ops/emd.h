@@ -87,6 +87,13 @@ using kernels::EmdMode;  // { Default, Bijective, Msn } (kernels/op_enums.h)
 // kernel. Cta falls back to MultiCta when the state does not fit. Both give the same result.
 using kernels::EmdCudaPath;  // { Auto, Cta, MultiCta } (kernels/op_enums.h)
 
+// How the CPU computes a bid (ignored on CUDA). Dense: every bid scans all n objects. Sparse: a
+// bid searches a k-d tree of the objects (boxes and minimum prices per node) nearest-first and
+// skips every node that provably cannot hold the best or second-best value
+// (kernels/cpu/emd_sparse.h) — the assignment is bit-identical to Dense (and to CUDA). Auto:
+// Sparse from 512 points per cloud, Dense below (measured, docs/decisions.md "Sparse auction bids").
+using kernels::EmdCpuPath;  // { Auto, Dense, Sparse } (kernels/op_enums.h)
+
 struct EmdOptions {
   EmdMode mode = EmdMode::Default;
   // Final ε in coordinate units (Msn: the one ε). ≤ 0: automatic (Default/Bijective:
@@ -104,6 +111,7 @@ struct EmdOptions {
   // Value offset of the bids; ≤ 0: the joint bounding-box diagonal D of each cloud pair.
   double value_offset = 0.0;
   EmdCudaPath cuda_path = EmdCudaPath::Auto;
+  EmdCpuPath cpu_path = EmdCpuPath::Auto;
 
   static EmdOptions msn(double eps, int64_t iters) {
     EmdOptions o;

@@ -128,12 +128,17 @@ PG_HD PG_INLINE float to_frame(double v, double centre) {
 
 // ---- bidding ----
 
+// Distance ‖o − b‖ in the auction's float arithmetic (the CPU's sparse bids store it per candidate).
+PG_HD PG_INLINE float pair_dist(float bx, float by, float bz, float ox, float oy, float oz) {
+  const float dx = sub_rn(ox, bx), dy = sub_rn(oy, by), dz = sub_rn(oz, bz);
+  const float d2 = add_rn(add_rn(mul_rn(dx, dx), mul_rn(dy, dy)), mul_rn(dz, dz));
+  return sqrt_rn(d2);
+}
+
 // Value of object (ox, oy, oz) at price `price` for bidder (bx, by, bz): offset − ‖o − b‖ − price.
 PG_HD PG_INLINE float pair_value(float bx, float by, float bz, float ox, float oy, float oz, float price,
                                  float offset) {
-  const float dx = sub_rn(ox, bx), dy = sub_rn(oy, by), dz = sub_rn(oz, bz);
-  const float d2 = add_rn(add_rn(mul_rn(dx, dx), mul_rn(dy, dy)), mul_rn(dz, dz));
-  return sub_rn(sub_rn(offset, sqrt_rn(d2)), price);
+  return sub_rn(sub_rn(offset, pair_dist(bx, by, bz, ox, oy, oz)), price);
 }
 
 // Tie key of object k for bidder j: equal values go to the smallest (k − j) mod n.

@@ -4,8 +4,9 @@
 // run time) that min-updates the field with the distance to the last pick and records every
 // block's maximum; the pick is the first block whose maximum equals the overall maximum, then
 // the first point of that block with that value (lowest index on ties).
-// * Clouds of N >= 8192 points use the bucket path instead (QuickFPS-style k-d leaves with
-//   bounding boxes; a pick only touches the leaves it can change; exact, see below).
+// * Clouds of N >= 8192 points use the bucket path instead (QuickFPS-style k-d tree with
+//   bounding boxes and field maxima per node; a pick only touches the nodes it can change;
+//   exact, see below).
 // * OpenMP over clouds (one cloud per thread; a cloud is never split, so there is no barrier
 //   per pick and the result does not depend on the thread count).
 //
@@ -137,8 +138,12 @@ void fps_cloud_serial(const T* p, const FpsArgs& a, int64_t b, CloudBuf<T>& cb, 
 // pick is below the leaf's field maximum (with a rounding margin); every other point's distance
 // to the pick is provably >= its field value, so its min-update would change nothing. The field
 // values, and therefore the picks (lowest index on ties), equal the vanilla loop's exactly.
+// Inner nodes carry the same (box, max) summary, so a pick walks down from the root and stops at
+// every node it cannot change (a child's box lies inside its parent's, so its bound is no
+// smaller): the per-pick cost follows the touched region, not the leaf count (10^6 points →
+// 16384 leaves of 64, most never looked at after the first picks), and the root holds the next pick.
 
-constexpr int64_t kLeaf = 256;
+constexpr int64_t kLeaf = 64;
 
 template <class T>
 __attribute__((always_inline)) inline T update_range_body(const T* __restrict x, const T* __restrict y,
@@ -168,92 +173,84 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double update_range
   return update_range_body(x, y, z, d, n, lx, ly, lz);
 }
 
-// Squared distance from (px, py, pz) to every leaf box, vectorised over the leaves.
-template <class T>
-__attribute__((always_inline)) inline void box_lb_body(const T* __restrict lo, const T* __restrict hi, int64_t nl, T px,
-                                                       T py, T pz, T* __restrict lb) {
-  const T* lox = lo;
-  const T* loy = lo + nl;
-  const T* loz = lo + 2 * nl;
-  const T* hix = hi;
-  const T* hiy = hi + nl;
-  const T* hiz = hi + 2 * nl;
-#pragma omp simd
-  for (int64_t l = 0; l < nl; ++l) {
-    T dx = lox[l] - px;
-    dx = dx > T(0) ? dx : (px - hix[l] > T(0) ? px - hix[l] : T(0));
-    T dy = loy[l] - py;
-    dy = dy > T(0) ? dy : (py - hiy[l] > T(0) ? py - hiy[l] : T(0));
-    T dz = loz[l] - pz;
-    dz = dz > T(0) ? dz : (pz - hiz[l] > T(0) ? pz - hiz[l] : T(0));
-    lb[l] = (dx * dx + dy * dy) + dz * dz;
-  }
-}
-__attribute__((target_clones("avx512f", "avx2", "default"))) void box_lb(const float* lo, const float* hi, int64_t nl,
-                                                                         float px, float py, float pz, float* lb) {
-  box_lb_body(lo, hi, nl, px, py, pz, lb);
-}
-__attribute__((target_clones("avx512f", "avx2", "default"))) void box_lb(const double* lo, const double* hi, int64_t nl,
-                                                                         double px, double py, double pz, double* lb) {
-  box_lb_body(lo, hi, nl, px, py, pz, lb);
-}
-
+// The bucket path's k-d tree: median splits on the widest axis down to leaves of at most kLeaf
+// points; every node keeps its bounding box and the maximum of the field inside it (value and
+// original index of the first maximum). A pick visits only the nodes its distance can change
+// (box lower bound ≤ node maximum), updates the leaves reached, and re-combines the maxima on the
+// way back up, so the root holds the exact argmax (fps_better: larger value, then lower index).
 template <class T>
 struct BucketCloud {
+  struct Node {
+    T lo[3], hi[3];
+    T maxv;
+    int64_t maxi;
+    int32_t left, right;  // children (−1 for a leaf)
+    int64_t b, e;         // positions [b, e) covered
+  };
   std::vector<int64_t> orig;    // position → original index (ascending inside each leaf)
   std::vector<int64_t> pos_of;  // original index → position
   std::vector<T> x, y, z, d;    // SoA in position order
-  std::vector<int64_t> begin;   // leaf l covers positions [begin[l], begin[l + 1])
-  std::vector<T> lo, hi;        // [3][nl] boxes
-  std::vector<T> maxv, lb;      // per leaf: field maximum, box lower bound to the last pick
-  std::vector<int64_t> maxi;    // per leaf: original index of the first maximum
-  int64_t nl = 0;
+  std::vector<Node> nodes;      // pre-order: children after their parent
+
+  struct PtI {
+    T c[3];
+    int64_t i;
+  };
+  std::vector<PtI> pts;  // build scratch: points with their index, split in place (contiguous)
 
   void build(const T* p, int64_t n) {
+    pts.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) pts[i] = PtI{{p[3 * i], p[3 * i + 1], p[3 * i + 2]}, i};
+    nodes.clear();
+    split(0, n);
     orig.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) orig[i] = i;
-    begin.clear();
-    split(p, 0, n);
-    nl = static_cast<int64_t>(begin.size());
-    begin.push_back(n);
     pos_of.resize(static_cast<size_t>(n));
     x.resize(static_cast<size_t>(n));
     y.resize(static_cast<size_t>(n));
     z.resize(static_cast<size_t>(n));
     d.assign(static_cast<size_t>(n), nn_detail::inf_value<T>());
-    lo.assign(static_cast<size_t>(3 * nl), T(0));
-    hi.assign(static_cast<size_t>(3 * nl), T(0));
-    maxv.assign(static_cast<size_t>(nl), nn_detail::inf_value<T>());
-    lb.assign(static_cast<size_t>(nl), T(0));
-    maxi.resize(static_cast<size_t>(nl));
-    for (int64_t l = 0; l < nl; ++l) {
-      std::sort(orig.begin() + begin[l], orig.begin() + begin[l + 1]);
-      maxi[l] = orig[begin[l]];
-      for (int c = 0; c < 3; ++c) {
-        lo[c * nl + l] = nn_detail::inf_value<T>();
-        hi[c * nl + l] = -nn_detail::inf_value<T>();
-      }
-      for (int64_t q = begin[l]; q < begin[l + 1]; ++q) {
-        const int64_t i = orig[q];
-        pos_of[i] = q;
-        x[q] = p[i * 3 + 0];
-        y[q] = p[i * 3 + 1];
-        z[q] = p[i * 3 + 2];
-        const T v[3] = {x[q], y[q], z[q]};
+    for (size_t v = nodes.size(); v-- > 0;) {  // children first
+      Node& nd = nodes[v];
+      nd.maxv = nn_detail::inf_value<T>();
+      if (nd.left >= 0) {
+        const Node& l = nodes[nd.left];
+        const Node& r = nodes[nd.right];
         for (int c = 0; c < 3; ++c) {
-          lo[c * nl + l] = std::min(lo[c * nl + l], v[c]);
-          hi[c * nl + l] = std::max(hi[c * nl + l], v[c]);
+          nd.lo[c] = std::min(l.lo[c], r.lo[c]);
+          nd.hi[c] = std::max(l.hi[c], r.hi[c]);
+        }
+        nd.maxi = std::min(l.maxi, r.maxi);
+        continue;
+      }
+      std::sort(pts.begin() + nd.b, pts.begin() + nd.e, [](const PtI& u, const PtI& w) { return u.i < w.i; });
+      for (int c = 0; c < 3; ++c) {
+        nd.lo[c] = nn_detail::inf_value<T>();
+        nd.hi[c] = -nn_detail::inf_value<T>();
+      }
+      for (int64_t q = nd.b; q < nd.e; ++q) {
+        const PtI& pt = pts[q];
+        orig[q] = pt.i;
+        pos_of[pt.i] = q;
+        x[q] = pt.c[0];
+        y[q] = pt.c[1];
+        z[q] = pt.c[2];
+        for (int c = 0; c < 3; ++c) {
+          nd.lo[c] = std::min(nd.lo[c], pt.c[c]);
+          nd.hi[c] = std::max(nd.hi[c], pt.c[c]);
         }
       }
+      nd.maxi = orig[nd.b];
     }
   }
 
-  // Depth-first median splits on the widest axis; leaves appended in order.
-  void split(const T* p, int64_t b, int64_t e) {
-    if (e - b <= kLeaf) {
-      begin.push_back(b);
-      return;
-    }
+  // Depth-first median splits on the widest axis (ties by index); returns the node.
+  int32_t split(int64_t b, int64_t e) {
+    const int32_t v = static_cast<int32_t>(nodes.size());
+    nodes.push_back(Node{});
+    nodes[v].b = b;
+    nodes[v].e = e;
+    nodes[v].left = nodes[v].right = -1;
+    if (e - b <= kLeaf) return v;
     T mn[3], mx[3];
     for (int c = 0; c < 3; ++c) {
       mn[c] = nn_detail::inf_value<T>();
@@ -261,8 +258,8 @@ struct BucketCloud {
     }
     for (int64_t q = b; q < e; ++q) {
       for (int c = 0; c < 3; ++c) {
-        mn[c] = std::min(mn[c], p[orig[q] * 3 + c]);
-        mx[c] = std::max(mx[c], p[orig[q] * 3 + c]);
+        mn[c] = std::min(mn[c], pts[q].c[c]);
+        mx[c] = std::max(mx[c], pts[q].c[c]);
       }
     }
     int ax = 0;
@@ -270,21 +267,51 @@ struct BucketCloud {
       if (mx[c] - mn[c] > mx[ax] - mn[ax]) ax = c;
     }
     const int64_t mid = b + (e - b) / 2;
-    std::nth_element(orig.begin() + b, orig.begin() + mid, orig.begin() + e, [&](int64_t i, int64_t j) {
-      const T u = p[i * 3 + ax], v = p[j * 3 + ax];
-      return u < v || (u == v && i < j);
+    std::nth_element(pts.begin() + b, pts.begin() + mid, pts.begin() + e, [ax](const PtI& u, const PtI& w) {
+      return u.c[ax] < w.c[ax] || (u.c[ax] == w.c[ax] && u.i < w.i);
     });
-    split(p, b, mid);
-    split(p, mid, e);
+    const int32_t l = split(b, mid);
+    const int32_t r = split(mid, e);
+    nodes[v].left = l;
+    nodes[v].right = r;
+    return v;
+  }
+
+  // Applies the pick (lx, ly, lz) below node v. A node is skipped only when its box bound exceeds
+  // its field maximum by more than the rounding of both distance evaluations (a few ulps).
+  void visit(int32_t v, T lx, T ly, T lz) {
+    Node& nd = nodes[v];
+    const T margin = T(1) + T(16) * std::numeric_limits<T>::epsilon();
+    T dx = nd.lo[0] - lx;
+    dx = dx > T(0) ? dx : (lx - nd.hi[0] > T(0) ? lx - nd.hi[0] : T(0));
+    T dy = nd.lo[1] - ly;
+    dy = dy > T(0) ? dy : (ly - nd.hi[1] > T(0) ? ly - nd.hi[1] : T(0));
+    T dz = nd.lo[2] - lz;
+    dz = dz > T(0) ? dz : (lz - nd.hi[2] > T(0) ? lz - nd.hi[2] : T(0));
+    const T lb = (dx * dx + dy * dy) + dz * dz;
+    if (lb > nd.maxv * margin) return;
+    if (nd.left < 0) {
+      const int64_t q0 = nd.b, n = nd.e - q0;
+      const T m = update_range(x.data() + q0, y.data() + q0, z.data() + q0, d.data() + q0, n, lx, ly, lz);
+      int64_t q = q0;
+      while (d[q] != m) ++q;
+      nd.maxv = m;
+      nd.maxi = orig[q];
+      return;
+    }
+    visit(nd.left, lx, ly, lz);
+    visit(nd.right, lx, ly, lz);
+    const Node& l = nodes[nd.left];
+    const Node& r = nodes[nd.right];
+    const bool right = fps_detail::fps_better(r.maxv, r.maxi, l.maxv, l.maxi);
+    nd.maxv = right ? r.maxv : l.maxv;
+    nd.maxi = right ? r.maxi : l.maxi;
   }
 };
 
 template <class T>
 void fps_cloud_bucket(const T* p, const FpsArgs& a, int64_t b, BucketCloud<T>& bc, int64_t* oi, T* orad) {
   bc.build(p, a.N);
-  // Skip a leaf only when its box bound exceeds the field maximum by more than the rounding of
-  // both distance evaluations (a few ulps).
-  const T margin = T(1) + T(16) * std::numeric_limits<T>::epsilon();
   const int64_t* sd = a.seeds + b * a.S;
   const int64_t s = a.num_seeds ? a.num_seeds[b] : a.S;
   int64_t last = sd[0];
@@ -292,29 +319,15 @@ void fps_cloud_bucket(const T* p, const FpsArgs& a, int64_t b, BucketCloud<T>& b
   orad[0] = nn_detail::inf_value<T>();
   for (int64_t it = 1; it < a.m; ++it) {
     const int64_t lp = bc.pos_of[last];
-    const T lx = bc.x[lp], ly = bc.y[lp], lz = bc.z[lp];
-    box_lb(bc.lo.data(), bc.hi.data(), bc.nl, lx, ly, lz, bc.lb.data());
-    for (int64_t l = 0; l < bc.nl; ++l) {
-      if (bc.lb[l] > bc.maxv[l] * margin) continue;
-      const int64_t q0 = bc.begin[l], n = bc.begin[l + 1] - q0;
-      const T m = update_range(bc.x.data() + q0, bc.y.data() + q0, bc.z.data() + q0, bc.d.data() + q0, n, lx, ly, lz);
-      int64_t q = q0;
-      while (bc.d[q] != m) ++q;
-      bc.maxv[l] = m;
-      bc.maxi[l] = bc.orig[q];
-    }
+    bc.visit(0, bc.x[lp], bc.y[lp], bc.z[lp]);
     int64_t pick;
     T rad;
     if (it < s) {
       pick = sd[it];
       rad = bc.d[bc.pos_of[pick]];
     } else {
-      int64_t w = 0;
-      for (int64_t l = 1; l < bc.nl; ++l) {
-        if (fps_detail::fps_better(bc.maxv[l], bc.maxi[l], bc.maxv[w], bc.maxi[w])) w = l;
-      }
-      pick = bc.maxi[w];
-      rad = bc.maxv[w];
+      pick = bc.nodes[0].maxi;
+      rad = bc.nodes[0].maxv;
     }
     oi[it] = pick;
     orad[it] = rad;

@@ -108,6 +108,13 @@ TEST_CASE("fps bucket path (large clouds) equals the generic body, any thread co
   const FpsResult g = fps(grid, 1500, with_impl(FpsImpl::Generic));
   REQUIRE(a.indices.to_vector<int64_t>() == g.indices.to_vector<int64_t>());
   REQUIRE(a.radius.to_vector<float>() == g.radius.to_vector<float>());
+  // Deep into the sampling (a quarter of the cloud): small radii, the tree prunes almost
+  // everything, picks and radii still equal the textbook loop's.
+  Tensor deep = cloud(1, 16384, 14, DType::f32);
+  const FpsResult dt = fps(deep, 4096);
+  const FpsResult dg = fps(deep, 4096, with_impl(FpsImpl::Generic));
+  REQUIRE(dt.indices.to_vector<int64_t>() == dg.indices.to_vector<int64_t>());
+  REQUIRE(dt.radius.to_vector<float>() == dg.radius.to_vector<float>());
   // Seeded, ragged, on the bucket path.
   Tensor p = cloud(2, 20000, 13, DType::f32);
   Tensor seeds = from_vector<int64_t>({19999, 5, 5, 0, 1, 2}, {2, 3});
