@@ -36,6 +36,10 @@ MUTATIONS=(
   # The LSTM forward's grid-stride loop stops one unit early: the last (b, j) of the batch keeps
   # the poisoned (NaN) contents of fresh device memory in h, c and the saved gates.
   'last unit never written (lstm forward grid-stride loop)|kernels/cuda/lstm.cu|s/u < n; u \+= int64_t\(gridDim\.x\) \* blockDim\.x\) \{/u + 1 < n; u += int64_t(gridDim.x) * blockDim.x) {/|[lstm]'
+  # The fused decoder's barrier between the gate rows and the cell update (lstm_decode.cu).
+  'removed __syncthreads (decoder gates before the cell update)|kernels/cuda/lstm_decode.cu|s/(\n)      __syncthreads\(\);  \/\/ every gate row written[^\n]*\n/$1/|[lstm]'
+  # The decoder feeds back the first coordinate group only when D > 4 (second group dropped).
+  'second coordinate group never fed back (decoder)|kernels/cuda/lstm_decode.cu|s/d0 < D; d0 \+= 4\) \{/d0 < D \&\& d0 < 4; d0 += 4) {/|[lstm]'
 )
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then

@@ -45,7 +45,7 @@ __global__ void __launch_bounds__(kThreads)
     lstm_decode_kernel(const T* __restrict__ features, const T* __restrict__ coords, const T* __restrict__ x0,
                        const T* __restrict__ h0, const T* __restrict__ c0, LayerWeights<T> w, int64_t B, int64_t N,
                        int64_t H, int64_t D, int64_t L, int64_t steps, T* __restrict__ scratch, T* __restrict__ points) {
-  extern __shared__ unsigned char smem_raw[];
+  PG_DYNAMIC_SHARED(unsigned char, smem_raw);
   T* sm = reinterpret_cast<T*>(smem_raw);
   T* red = sm;                  // kWarps · kVals
   T* x = red + kWarps * kVals;  // D: the current input of layer 0
