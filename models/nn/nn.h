@@ -12,3 +12,5 @@
 #include "models/nn/optim.h"
 #include "models/nn/schedule.h"
 #include "models/nn/shared_mlp.h"
+#include "models/nn/invertible.h"
+#include "models/nn/coupling_block.h"
