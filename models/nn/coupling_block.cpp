@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "core/tensor.h"
 #include "ops/affine_coupling.h"
@@ -71,6 +72,36 @@ Tensor AffineCouplingBlock::inverse(const Tensor& y) {
   const Parts p = split(y, "inverse");
   const auto [s_raw, t] = conditioner(p.keep);
   return join(p.keep, affine_coupling_inverse(p.tr, s_raw, t, opts_.clamp));
+}
+
+Recomputed AffineCouplingBlock::recompute(const Tensor& y) {
+  const Parts p = split(y.detach(), "recompute");
+  Tensor keep = p.keep.detach();
+  keep.requires_grad_(true);
+  const auto [s_raw, t] = conditioner(keep);
+  Tensor tr;
+  {
+    NoGradGuard ng;
+    tr = affine_coupling_inverse(p.tr, s_raw.detach(), t.detach(), opts_.clamp);
+  }
+  tr.requires_grad_(true);
+  const AffineCouplingResult r = affine_coupling(tr, s_raw, t, opts_.clamp);
+  Recomputed rc;
+  {
+    NoGradGuard ng;
+    rc.x = join(p.keep, tr.detach());
+  }
+  rc.parts = {keep, tr};
+  rc.out = {join(keep, r.y), r.logdet};
+  return rc;
+}
+
+Tensor AffineCouplingBlock::join_grads(const std::vector<Tensor>& parts_grad, const Recomputed& r) const {
+  NoGradGuard ng;
+  auto grad_or_zero = [&](size_t i) {
+    return parts_grad.at(i).defined() ? parts_grad[i] : zeros(r.parts.at(i).shape(), r.parts[i].options());
+  };
+  return join(grad_or_zero(0), grad_or_zero(1));
 }
 
 std::shared_ptr<InvertibleSequence> make_coupling_flow(int64_t channels, int64_t blocks, CouplingBlockOptions opts) {

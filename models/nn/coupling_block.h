@@ -42,6 +42,11 @@ class AffineCouplingBlock : public InvertibleModule {
   AffineCouplingBlock(int64_t channels, CouplingBlockOptions opts = {});
   FlowResult forward(const Tensor& x) override;
   Tensor inverse(const Tensor& y) override;
+  // Reversible mode: the conditioner runs ONCE on the kept part of y (which equals x's), its ŝ, t
+  // serve both the unrecorded inverse of the transformed part and the recorded forward; parts =
+  // {kept part, transformed part} as leaves.
+  Recomputed recompute(const Tensor& y) override;
+  Tensor join_grads(const std::vector<Tensor>& parts_grad, const Recomputed& r) const override;
 
   int64_t channels() const { return channels_; }
   std::shared_ptr<SharedMLP> cond;

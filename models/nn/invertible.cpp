@@ -9,6 +9,23 @@
 
 namespace pg::nn {
 
+Recomputed InvertibleModule::recompute(const Tensor& y) {
+  Recomputed r;
+  {
+    NoGradGuard ng;
+    r.x = inverse(y).detach();
+  }
+  Tensor leaf = r.x.detach();
+  leaf.requires_grad_(true);
+  r.parts = {leaf};
+  r.out = forward(leaf);
+  return r;
+}
+
+Tensor InvertibleModule::join_grads(const std::vector<Tensor>& parts_grad, const Recomputed& r) const {
+  return parts_grad[0].defined() ? parts_grad[0] : zeros(r.x.shape(), r.x.options());
+}
+
 void InvertibleSequence::add_block(std::shared_ptr<InvertibleModule> block) {
   PG_CHECK(block != nullptr, "InvertibleSequence: null block at position ", blocks_.size());
   register_module(std::to_string(blocks_.size()), block);
@@ -58,23 +75,19 @@ FlowResult InvertibleSequence::forward_reversible(const Tensor& x) {
         for (size_t k = 0; k < blocks.size(); ++k) offset += params[k].size();
         for (size_t k = blocks.size(); k-- > 0;) {
           offset -= params[k].size();
-          Tensor xk;
-          {
-            NoGradGuard ng;
-            xk = blocks[k]->inverse(y).detach();
-          }
-          xk.requires_grad_(true);
-          std::vector<Tensor> wrt{xk};
-          wrt.insert(wrt.end(), params[k].begin(), params[k].end());
           std::vector<Tensor> grads;
+          Recomputed rc;
           {
             autograd::GradModeGuard on(true);
-            const FlowResult o = blocks[k]->forward(xk);
-            grads = autograd::grad({o.y, o.logdet}, {gy, gld}, wrt);
+            rc = blocks[k]->recompute(y);
+            std::vector<Tensor> wrt = rc.parts;
+            wrt.insert(wrt.end(), params[k].begin(), params[k].end());
+            grads = autograd::grad({rc.out.y, rc.out.logdet}, {gy, gld}, wrt);
           }
-          for (size_t p = 0; p < params[k].size(); ++p) out[offset + p] = grads[1 + p];
-          gy = grads[0].defined() ? grads[0] : zeros(xk.shape(), xk.options());
-          y = xk.detach();
+          const size_t np = rc.parts.size();
+          for (size_t p = 0; p < params[k].size(); ++p) out[offset + p] = grads[np + p];
+          gy = blocks[k]->join_grads(std::vector<Tensor>(grads.begin(), grads.begin() + np), rc);
+          y = rc.x;
         }
         if (ctx.needs_input_grad[0]) out[0] = gy;
         return out;

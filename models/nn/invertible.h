@@ -37,11 +37,26 @@ struct FlowResult {
   Tensor logdet;  // [B]
 };
 
+// What the reversible backward needs from one block (InvertibleModule::recompute): the block's
+// input x rebuilt from its output, as one or more fresh leaves requiring grad (`parts`), the
+// block's forward recorded on them (`out`), and how the parts' gradients form ∂/∂x (`join`).
+struct Recomputed {
+  Tensor x;                  // the rebuilt input (no history)
+  std::vector<Tensor> parts;  // leaves requiring grad that `out` was recorded from
+  FlowResult out;            // forward(x), recorded
+};
+
 class InvertibleModule : public Module {
  public:
   explicit InvertibleModule(std::string type_name) : Module(std::move(type_name)) {}
   virtual FlowResult forward(const Tensor& x) = 0;
   virtual Tensor inverse(const Tensor& y) = 0;
+  // For the reversible mode; called with grad mode ON. Default: x = inverse(y) without recording,
+  // parts = {x as a leaf}, out = forward(parts[0]). Blocks may override to share work between
+  // the inverse and the recomputed forward (AffineCouplingBlock runs its conditioner once).
+  virtual Recomputed recompute(const Tensor& y);
+  // ∂L/∂x from the gradients of `parts` (undefined entries are zero). Default: parts_grad[0].
+  virtual Tensor join_grads(const std::vector<Tensor>& parts_grad, const Recomputed& r) const;
 };
 
 class InvertibleSequence : public InvertibleModule {
