@@ -111,8 +111,8 @@ TEST_CASE("pointlie_decompose errors", "[pointlie][decompose]") {
   const TensorOptions f64(DType::f64);
   REQUIRE_THROWS_WITH(models::pointlie_decompose(zeros({2, 8, 2}, f64)), Catch::Contains("at least 3 channels"));
   REQUIRE_THROWS_WITH(models::pointlie_decompose(zeros({8, 3}, f64)), Catch::Contains("pointlie_decompose"));
-  REQUIRE_THROWS_WITH(models::pointlie_decompose(test::uniform({1, 5, 3}, -1, 1, 1, f64), 3),
-                      Catch::Contains("fewer than k = 3"));
+  REQUIRE_THROWS_WITH(models::pointlie_decompose(test::uniform({1, 5, 3}, -1, 1, 1, f64), 4),
+                      Catch::Contains("fewer than k = 4"));
   REQUIRE_THROWS_WITH(models::pointlie_decompose(test::uniform({1, 8, 3}, -1, 1, 1, f64), 0),
                       Catch::Contains("k must be >= 1"));
   REQUIRE_THROWS_WITH(models::pointlie_decompose(zeros({1, 8, 3}, f64)), Catch::Contains("repeated indices"));
