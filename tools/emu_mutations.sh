@@ -36,6 +36,10 @@ MUTATIONS=(
   # The LSTM forward's grid-stride loop stops one unit early: the last (b, j) of the batch keeps
   # the poisoned (NaN) contents of fresh device memory in h, c and the saved gates.
   'last unit never written (lstm forward grid-stride loop)|kernels/cuda/lstm.cu|s/u < n; u \+= int64_t\(gridDim\.x\) \* blockDim\.x\) \{/u + 1 < n; u += int64_t(gridDim.x) * blockDim.x) {/|[lstm]'
+  # The coupling forward's shared-memory log-det tree overwrites instead of adding.
+  'log-det tree overwrites (coupling forward)|kernels/cuda/coupling.cu|s/acc\[threadIdx\.x\] \+= acc\[threadIdx\.x \+ w\]/acc[threadIdx.x] = acc[threadIdx.x + w]/|[parity][coupling]'
+  # The finishing kernel drops the last chunk's partial of every sample (multi-chunk samples).
+  'last log-det chunk dropped (coupling finish)|kernels/cuda/coupling.cu|s/for \(int64_t k = 0; k < G; \+\+k\) s \+= partial/for (int64_t k = 0; k + 1 < G; ++k) s += partial/|[parity][coupling]'
 )
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then

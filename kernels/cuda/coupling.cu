@@ -37,7 +37,7 @@ __global__ void __launch_bounds__(kThreads)
   if (partial == nullptr) return;  // uniform across the block: no thread reaches the barrier
   acc[threadIdx.x] = s_sum;
   __syncthreads();
-  for (int w = kThreads / 2; w > 0; w /= 2) {
+  for (unsigned w = kThreads / 2; w > 0; w /= 2) {
     if (threadIdx.x < w) acc[threadIdx.x] += acc[threadIdx.x + w];
     __syncthreads();
   }
