@@ -20,7 +20,8 @@
 // node's edges, like any op's. Tensors the blocks capture from outside (other than x and their own
 // parameters) receive no gradient in this mode.
 //
-// Errors: a null block, inverse of an empty sequence's input of the wrong kind is the block's business.
+// Errors: push_back of a null block; a forward input that is undefined or 0-dim. Shape errors of
+// the blocks' inputs are reported by the blocks themselves.
 #pragma once
 
 #include <cstdint>
