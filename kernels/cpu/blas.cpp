@@ -68,6 +68,46 @@ void tiny_gemm(const GemmBatch& g, const T* a, const T* b, T* c) {
   }
 }
 
+// y = α·op(M)·x + β·y on OpenBLAS, M row-major with leading dimension ld, op(M) rows × cols.
+template <class T>
+void cblas_gemv_t(bool trans, int rows, int cols, T alpha, const T* mat, int ld, const T* x, int incx, T beta, T* y,
+                  int incy) {
+  // With β = 0 the output is written, never read (GEMM's contract; OpenBLAS's gemv scales y by β
+  // first, which would turn a NaN left in y into NaN · 0 = NaN on some versions).
+  if (beta == T(0)) {
+    for (int i = 0; i < rows; ++i) y[static_cast<int64_t>(i) * incy] = T(0);
+  }
+  const auto op = trans ? CblasTrans : CblasNoTrans;
+  // cblas counts the stored matrix's rows and columns, before op.
+  const int srows = trans ? cols : rows, scols = trans ? rows : cols;
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemv(CblasRowMajor, op, srows, scols, alpha, mat, ld, x, incx, beta, y, incy);
+  } else {
+    cblas_dgemv(CblasRowMajor, op, srows, scols, alpha, mat, ld, x, incx, beta, y, incy);
+  }
+}
+
+// A product whose C block is one row (m = 1) or one column (n = 1) is a matrix-vector product.
+// Why: GEMM packs both operands into its blocking layout on every call; for one row or column
+// that packing costs as much as the arithmetic (the attention scores of one APSNet step, [1, C] ·
+// [N, C]ᵀ, spent 40 % of the sampler's time packing the N × C features). gemv reads the matrix
+// once in place. ap, bp, cp already point at the block's first row / column.
+template <class T>
+void cblas_gemv_of(const GemmBatch& g, const T* ap, const T* bp, T* cp, int m, int n) {
+  const T alpha = static_cast<T>(g.alpha), beta = static_cast<T>(g.beta);
+  const int k = static_cast<int>(g.k);
+  const int lda = static_cast<int>(g.lda), ldb = static_cast<int>(g.ldb), ldc = static_cast<int>(g.ldc);
+  if (m == 1) {
+    // C row (n) = op(B)ᵀ (n × k) · op(A)'s row (k); op(B)ᵀ is B itself when B is transposed.
+    const int inc_a = g.trans_a ? lda : 1;
+    cblas_gemv_t<T>(!g.trans_b, n, k, alpha, bp, ldb, ap, inc_a, beta, cp, 1);
+  } else {
+    // C column (m, stride ldc) = op(A) (m × k) · op(B)'s column (k).
+    const int inc_b = g.trans_b ? 1 : ldb;
+    cblas_gemv_t<T>(g.trans_a, m, k, alpha, ap, lda, bp, inc_b, beta, cp, ldc);
+  }
+}
+
 // Rows [i0, i1) and columns [j0, j1) of one product's C = α·op(A)·op(B) + β·C (row-major).
 // op(A)'s row i is A's row i, or A's column i when A is transposed; likewise op(B)'s column j.
 template <class T>
@@ -79,6 +119,10 @@ void cblas_gemm(const GemmBatch& g, const T* a, const T* b, T* c, int64_t i0, in
   const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
   const int m = static_cast<int>(i1 - i0), n = static_cast<int>(j1 - j0), k = static_cast<int>(g.k);
   const int lda = static_cast<int>(g.lda), ldb = static_cast<int>(g.ldb), ldc = static_cast<int>(g.ldc);
+  if (m == 1 || n == 1) {
+    cblas_gemv_of(g, ap, bp, cp, m, n);
+    return;
+  }
   if constexpr (std::is_same_v<T, float>) {
     cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(g.alpha), ap, lda, bp, ldb,
                 static_cast<float>(g.beta), cp, ldc);

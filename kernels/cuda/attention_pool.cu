@@ -16,6 +16,7 @@
 #include "core/dtype.h"
 #include "core/parallel_for_cuda.cuh"
 #include "kernels/attention_pool.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/common/attention_pool_impl.h"
 
 namespace pg::kernels {
@@ -25,55 +26,16 @@ constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
 constexpr int kVals = 5;  // Σ e and 4 coordinate sums
 
-template <class T>
-__device__ __forceinline__ T warp_allsum(T v) {
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
-  return v;
-}
+using cuda_reduce::warp_allsum;
 
-template <class T>
-__device__ __forceinline__ T warp_allmax(T v) {
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, off));
-  return v;
-}
-
-// Block-wide sum of n <= kVals values per thread; every thread receives the totals in v.
 template <class T>
 __device__ __forceinline__ void block_allsum(T (&v)[kVals], int n, T* red) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-#pragma unroll
-  for (int j = 0; j < kVals; ++j) {
-    if (j < n) {
-      const T s = warp_allsum(v[j]);
-      if (lane == 0) red[warp * kVals + j] = s;
-    }
-  }
-  __syncthreads();
-#pragma unroll
-  for (int j = 0; j < kVals; ++j) {
-    if (j < n) {
-      T s = 0;
-#pragma unroll
-      for (int w = 0; w < kWarps; ++w) s += red[w * kVals + j];
-      v[j] = s;
-    }
-  }
-  __syncthreads();  // red may be reused right after
+  cuda_reduce::block_allsum<kThreads, kVals>(v, n, red);
 }
 
 template <class T>
 __device__ __forceinline__ T block_allmax(T v, T* red) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  v = warp_allmax(v);
-  if (lane == 0) red[warp] = v;
-  __syncthreads();
-  T m = red[0];
-#pragma unroll
-  for (int w = 1; w < kWarps; ++w) m = fmax(m, red[w]);
-  __syncthreads();
-  return m;
+  return cuda_reduce::block_allmax<kThreads>(v, red);
 }
 
 template <class T>

@@ -43,7 +43,7 @@ void check_finite(const Tensor& points) {
 
 }  // namespace
 
-APSNetOutput APSNet::forward(const Tensor& points, int64_t steps) const {
+void APSNet::check_call(const Tensor& points, int64_t steps) const {
   PG_CHECK(points.defined() && points.dim() == 3 && points.size(2) == 3 && points.size(0) >= 1 && points.size(1) >= 1,
            "APSNet: expected points [B, N, 3], got ", points.defined() ? shape_str(points.shape()) : "undefined");
   PG_CHECK(steps >= 1, "APSNet: the number of points to generate must be positive, got ", steps);
@@ -51,6 +51,23 @@ APSNetOutput APSNet::forward(const Tensor& points, int64_t steps) const {
            "APSNet: training mode needs a batch of at least 2 clouds (BatchNorm statistics), got ",
            shape_str(points.shape()));
   check_finite(points);
+}
+
+Tensor APSNet::generate(const Tensor& points, int64_t steps) const {
+  if (autograd::grad_enabled()) return forward(points, steps).points;
+  check_call(points, steps);
+  const int64_t B = points.size(0), L = lstm->num_layers();
+  const Tensor x_feat = encoder->forward(points);   // [B, N, d]
+  const Tensor g = max_pool_points(x_feat).values;  // [B, d]
+  // h₀ = 0, c₀ = g for every layer, x₀ = 0 (as forward()).
+  const Tensor h0 = zeros({L, B, cfg_.bottleneck}, points.options());
+  const Tensor c0 = g.unsqueeze(0).expand({L, B, cfg_.bottleneck});
+  return lstm_attention_decode(x_feat, points, zeros({B, 3}, points.options()), h0, c0,
+                               {lstm->weight_ih, lstm->weight_hh, lstm->bias_ih, lstm->bias_hh}, steps);
+}
+
+APSNetOutput APSNet::forward(const Tensor& points, int64_t steps) const {
+  check_call(points, steps);
   const int64_t B = points.size(0);
   const Tensor x_feat = encoder->forward(points);          // [B, N, d]
   const Tensor g = max_pool_points(x_feat).values;         // [B, d]

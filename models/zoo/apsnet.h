@@ -43,12 +43,17 @@ class APSNet : public nn::Module {
  public:
   explicit APSNet(APSNetConfig cfg);
   APSNetOutput forward(const Tensor& points, int64_t steps) const;
+  // The generated points [B, steps, 3] alone. When autograd is not recording (inference) the
+  // LSTM steps and the attention run fused (ops/lstm_decode.h: the same values, one persistent
+  // launch on CUDA); otherwise forward(points, steps).points.
+  Tensor generate(const Tensor& points, int64_t steps) const;
   const APSNetConfig& config() const { return cfg_; }
 
   std::shared_ptr<nn::SharedMLP> encoder;
   std::shared_ptr<nn::LSTM> lstm;
 
  private:
+  void check_call(const Tensor& points, int64_t steps) const;
   APSNetConfig cfg_;
 };
 

@@ -96,7 +96,7 @@ LearnedSampler::LearnedSampler(SamplerConfig cfg, std::shared_ptr<nn::Model> tas
 }
 
 Tensor LearnedSampler::generate(const Tensor& points) const {
-  return is_apsnet() ? aps->forward(points, cfg_.m).points : net->forward(points);
+  return is_apsnet() ? aps->generate(points, cfg_.m) : net->forward(points);
 }
 
 APSNetOutput LearnedSampler::generate_steps(const Tensor& points, int64_t steps) const {
@@ -210,7 +210,7 @@ Tensor LearnedSampler::soft_sample(const Tensor& points, int64_t m) const {
   check_m(m, points.size(1));
   if (is_apsnet()) {
     const int64_t g = generated_count(m);
-    const Tensor q = generate_steps(points, g).points;
+    const Tensor q = aps->generate(points, g);
     if (g == m) return q;
     // The code's rule (§6.1): FPS against the input, seeded with the g generated points. The
     // generated points go in front of the input so fps_seeded can start from them; its further
@@ -229,7 +229,7 @@ Tensor LearnedSampler::soft_sample(const Tensor& points, int64_t m) const {
 
 MatchResult LearnedSampler::sample(const Tensor& points, int64_t m) const {
   check_m(m, points.size(1));
-  if (is_apsnet()) return match_and_complete(generate_steps(points, generated_count(m)).points, points, m);
+  if (is_apsnet()) return match_and_complete(aps->generate(points, generated_count(m)), points, m);
   const Tensor q = slice(generate(points), 1, 0, m);
   return match_and_complete(q, points, m);
 }

@@ -3,7 +3,11 @@
 // shared-weight path, tiny batched products, degenerate sizes and the error messages.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
+
 #include "core/parallel_for.h"
+#include "kernels/blas.h"
 #include "test_util.h"
 
 using namespace pg;
@@ -139,6 +143,89 @@ TEST_CASE("large products split into panels over threads match naive loops", "[l
     check_matmul(wide.slice(1, 5, 95), rnd({90, 17}, 47, t), tol);        // row stride 100 > 90 cols
     check_matmul(rnd({3, 200, 40}, 48, t), rnd({3, 40, 50}, 49, t), tol);  // a batch per thread
     check_matmul(rnd({2, 200, 40}, 50, t), rnd({2, 40, 50}, 51, t), tol);  // fewer than threads: panels
+  }
+  set_cpu_num_threads(saved);
+}
+
+TEST_CASE("one-row and one-column products (the matrix-vector path) match naive loops", "[linalg]") {
+  // Straight on the kernel: every transpose layout, leading dimensions wider than the rows,
+  // alpha ≠ 1, beta = 0 over a C full of NaN (must not leak) and beta ≠ 0 (must accumulate),
+  // a column C with ldc > 1, and a batch of one-row products (one APSNet attention step).
+  for (DType t : {DType::f32, DType::f64}) {
+    const double tol = t == DType::f32 ? 1e-4 : 1e-12;
+    for (int shape = 0; shape < 2; ++shape)
+      for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb)
+          for (double beta : {0.0, 0.5}) {
+            const int64_t batch = 3, k = 37, pad = 5;
+            // m·n·k above the tiny-product threshold (4096), so the BLAS path runs.
+            const int64_t m = shape == 0 ? 1 : 150, n = shape == 0 ? 150 : 1;
+            // Stored shapes: op(A) m×k from A (m×k, or k×m when transposed); likewise B.
+            const int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+            const int64_t lda = ac + pad, ldb = bc + pad, ldc = n + pad;
+            std::vector<double> av = rnd({batch * ar * lda}, 91 + ta, DType::f64).to_vector<double>();
+            std::vector<double> bv = rnd({batch * br * ldb}, 93 + tb, DType::f64).to_vector<double>();
+            std::vector<double> cv = rnd({batch * m * ldc}, 95, DType::f64).to_vector<double>();
+            std::vector<double> expect = cv;
+            const double alpha = -1.5;
+            for (int64_t p = 0; p < batch; ++p)
+              for (int64_t i = 0; i < m; ++i)
+                for (int64_t j = 0; j < n; ++j) {
+                  double acc = 0;
+                  for (int64_t l = 0; l < k; ++l) {
+                    const double x = ta ? av[p * ar * lda + l * lda + i] : av[p * ar * lda + i * lda + l];
+                    const double y = tb ? bv[p * br * ldb + j * ldb + l] : bv[p * br * ldb + l * ldb + j];
+                    acc += x * y;
+                  }
+                  double& e = expect[p * m * ldc + i * ldc + j];
+                  e = alpha * acc + (beta == 0.0 ? 0.0 : beta * e);
+                }
+            if (beta == 0.0)
+              for (int64_t p = 0; p < batch; ++p)
+                for (int64_t i = 0; i < m; ++i)
+                  for (int64_t j = 0; j < n; ++j) cv[p * m * ldc + i * ldc + j] = std::numeric_limits<double>::quiet_NaN();
+            Tensor A = from_vector(av, {batch * ar * lda}).to(t), Bt = from_vector(bv, {batch * br * ldb}).to(t);
+            Tensor C = from_vector(cv, {batch * m * ldc}).to(t);
+            kernels::GemmBatch g;
+            g.dtype = t;
+            g.trans_a = ta != 0;
+            g.trans_b = tb != 0;
+            g.m = m;
+            g.n = n;
+            g.k = k;
+            g.a = A.raw_data();
+            g.lda = lda;
+            g.stride_a = ar * lda;
+            g.b = Bt.raw_data();
+            g.ldb = ldb;
+            g.stride_b = br * ldb;
+            g.c = C.raw_data();
+            g.ldc = ldc;
+            g.stride_c = m * ldc;
+            g.batch = batch;
+            g.alpha = alpha;
+            g.beta = beta;
+            kernels::gemm_strided_batched<CpuBackend>(g);
+            const std::vector<double> got = C.to_vector<double>();
+            for (int64_t p = 0; p < batch; ++p)
+              for (int64_t i = 0; i < m; ++i)
+                for (int64_t j = 0; j < n; ++j) {
+                  const int64_t at = p * m * ldc + i * ldc + j;
+                  INFO("shape " << shape << " ta " << ta << " tb " << tb << " beta " << beta << " at " << at);
+                  REQUIRE(std::abs(got[at] - expect[at]) <= tol);
+                }
+          }
+  }
+  // Through matmul on three threads: a wide one-row product and a tall one-column product big
+  // enough to be split into panels, each panel one matrix-vector call.
+  const int saved = cpu_num_threads();
+  set_cpu_num_threads(3);
+  for (DType t : {DType::f32, DType::f64}) {
+    const double tol = t == DType::f32 ? 1e-4 : 1e-12;
+    check_matmul(rnd({1, 128}, 97, t), rnd({5000, 128}, 98, t).t(), tol);
+    check_matmul(rnd({1, 128}, 99, t), rnd({128, 5000}, 100, t), tol);
+    check_matmul(rnd({5000, 128}, 101, t), rnd({128, 1}, 102, t), tol);
+    check_matmul(rnd({128, 5000}, 103, t).t(), rnd({1, 128}, 104, t).t(), tol);
   }
   set_cpu_num_threads(saved);
 }
