@@ -1,4 +1,5 @@
 #include "autograd/engine.h"
+#include "autograd/grad.h"
 
 #include <algorithm>
 #include <unordered_map>
@@ -43,9 +44,28 @@ void accumulate_leaf(TensorImpl* leaf, const Tensor& g) {
   }
 }
 
-}  // namespace
+// Where leaf gradients go: into .grad (capture == null) or, for autograd::grad, into the slot of
+// the listed leaf (unlisted leaves are skipped).
+struct LeafSink {
+  const std::vector<Tensor>* capture = nullptr;
+  std::vector<Tensor>* captured = nullptr;
 
-void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads, bool retain_graph) {
+  void add(TensorImpl* leaf, const Tensor& g) const {
+    if (capture == nullptr) {
+      accumulate_leaf(leaf, g);
+      return;
+    }
+    for (size_t i = 0; i < capture->size(); ++i) {
+      if ((*capture)[i].impl() != leaf) continue;
+      Tensor& slot = (*captured)[i];
+      slot = slot.defined() ? add_raw(slot, g) : g;
+      return;
+    }
+  }
+};
+
+void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads, bool retain_graph,
+                  const LeafSink& sink) {
   PG_CHECK(roots.size() == grads.size(), "backward: ", roots.size(), " roots but ", grads.size(), " gradients");
   NoGradGuard no_grad;
 
@@ -74,7 +94,7 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
       check_grad_matches(g, root.shape(), root.dtype(), root.device(), "backward(root, grad)");
     }
     if (root.is_leaf()) {
-      accumulate_leaf(root.impl(), g);
+      sink.add(root.impl(), g);
       continue;
     }
     push_grad(root.grad_fn().get(), root.impl()->output_nr, g);
@@ -123,7 +143,7 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
       if (!e.valid() || !g.defined()) continue;
       if (e.leaf) {
         check_grad_matches(g, e.leaf->shape, e.leaf->dtype, e.leaf->storage->device(), "backward of '" + node->name() + "'");
-        accumulate_leaf(e.leaf.get(), g);
+        sink.add(e.leaf.get(), g);
       } else {
         const OutputMeta& m = e.node->outputs()[e.output_nr];
         check_grad_matches(g, m.shape, m.dtype, m.device, "backward of '" + node->name() + "'");
@@ -131,6 +151,68 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
       }
     }
   }
+}
+
+}  // namespace
+
+void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads, bool retain_graph) {
+  run_backward(roots, grads, retain_graph, LeafSink{});
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads,
+                         const std::vector<Tensor>& inputs, bool retain_graph) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    PG_CHECK(inputs[i].defined() && inputs[i].is_leaf() && inputs[i].requires_grad(), "autograd::grad: input ", i,
+             " must be a leaf tensor that requires grad");
+  }
+  std::vector<Tensor> out(inputs.size());
+  run_backward(roots, grads, retain_graph, LeafSink{&inputs, &out});
+  // A gradient that arrived as the caller's own tensor (a root that is also an input) is copied,
+  // so the result never aliases a cotangent.
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].defined()) {
+      for (const Tensor& g : grads) {
+        if (g.defined() && g.impl() == out[i].impl()) {
+          Tensor own = empty(g.shape(), g.options());
+          detail::copy_raw(own, g);
+          out[i] = own;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+GraphStats graph_stats(const std::vector<Tensor>& roots) {
+  GraphStats st;
+  std::unordered_map<Node*, bool> seen;
+  std::unordered_map<const void*, bool> storages;
+  std::vector<Node*> stack;
+  for (const Tensor& r : roots) {
+    if (r.defined() && r.grad_fn() && !seen[r.grad_fn().get()]) {
+      seen[r.grad_fn().get()] = true;
+      stack.push_back(r.grad_fn().get());
+    }
+  }
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    ++st.nodes;
+    for (const Tensor& t : n->saved_values()) {
+      const void* key = t.storage().get();
+      if (storages[key]) continue;
+      storages[key] = true;
+      ++st.saved_storages;
+      st.saved_bytes += static_cast<int64_t>(t.storage()->nbytes());
+    }
+    for (const Edge& e : n->edges()) {
+      if (e.node && !seen[e.node.get()]) {
+        seen[e.node.get()] = true;
+        stack.push_back(e.node.get());
+      }
+    }
+  }
+  return st;
 }
 
 void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {

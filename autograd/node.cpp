@@ -68,6 +68,14 @@ std::vector<Tensor> FunctionNode::apply(const std::vector<Tensor>& grad_outputs)
   return grads;
 }
 
+std::vector<Tensor> FunctionNode::saved_values() const {
+  std::vector<Tensor> out;
+  for (const auto& s : saved_) {
+    if (s.peek().defined()) out.push_back(s.peek());
+  }
+  return out;
+}
+
 void FunctionNode::release_saved() {
   for (auto& s : saved_) s.release();
   fn_ = nullptr;

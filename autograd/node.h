@@ -37,6 +37,8 @@ class SavedTensor {
   Tensor unpack(const std::string& op) const;
   void release() { data_ = Tensor(); released_ = true; }
   bool defined() const { return data_.defined() || released_; }
+  // The held value without the version check (undefined once released): for graph statistics.
+  const Tensor& peek() const { return data_; }
 
  private:
   Tensor data_;
@@ -70,6 +72,9 @@ class Node {
   // Frees saved tensors (after a backward without retain_graph).
   virtual void release_saved() = 0;
   bool released() const { return released_; }
+  // The tensors this node currently holds for its backward (empty once released): what
+  // graph_stats (autograd/engine.h) counts.
+  virtual std::vector<Tensor> saved_values() const { return {}; }
 
  protected:
   bool released_ = false;
@@ -95,6 +100,7 @@ class FunctionNode final : public Node {
                std::vector<SavedTensor> saved, BackwardFn fn);
   std::vector<Tensor> apply(const std::vector<Tensor>& grad_outputs) override;
   void release_saved() override;
+  std::vector<Tensor> saved_values() const override;
 
  private:
   std::vector<SavedTensor> saved_;

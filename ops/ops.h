@@ -13,6 +13,7 @@
 #include "ops/nn.h"
 #include "ops/pointnet.h"
 #include "ops/lstm.h"
+#include "ops/affine_coupling.h"
 #include "ops/lstm_decode.h"
 #include "ops/fps.h"
 #include "ops/knn.h"

@@ -40,6 +40,10 @@ MUTATIONS=(
   'removed __syncthreads (decoder gates before the cell update)|kernels/cuda/lstm_decode.cu|s/(\n)      __syncthreads\(\);  \/\/ every gate row written[^\n]*\n/$1/|[lstm]'
   # The decoder feeds back the first coordinate group only when D > 4 (second group dropped).
   'second coordinate group never fed back (decoder)|kernels/cuda/lstm_decode.cu|s/d0 < D; d0 \+= 4\) \{/d0 < D \&\& d0 < 4; d0 += 4) {/|[lstm]'
+  # The coupling forward's shared-memory log-det tree overwrites instead of adding.
+  'log-det tree overwrites (coupling forward)|kernels/cuda/coupling.cu|s/acc\[threadIdx\.x\] \+= acc\[threadIdx\.x \+ w\]/acc[threadIdx.x] = acc[threadIdx.x + w]/|[parity][coupling]'
+  # The finishing kernel drops the last chunk's partial of every sample (multi-chunk samples).
+  'last log-det chunk dropped (coupling finish)|kernels/cuda/coupling.cu|s/for \(int64_t k = 0; k < G; \+\+k\) s \+= partial/for (int64_t k = 0; k + 1 < G; ++k) s += partial/|[parity][coupling]'
 )
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then

@@ -4,13 +4,8 @@
 // by one fixed expression.
 //
 // float32 (the training dtype) runs a vectorised row loop: exp is evaluated inline, without libm
-// calls, so GCC vectorises the whole unit update (SSE2 by default, AVX2 in a second clone chosen
-// at load time where the CPU has it). exp_f: x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two
-// parts so n·ln2 is exact), exp(r) by its Taylor polynomial to degree 7 (truncation < 6e-9
-// relative, below float32 rounding), 2^n built in the exponent bits; the argument is clamped to
-// [−87.3, 88.3] so 2^n stays a finite normal number. σ(v) = 1/(1 + exp(−v)), tanh(v) =
-// 1 − 2/(exp(2v) + 1): within a few float32 ulps of the libm values (absolute error ≤ 2e-7 for
-// tanh near 0, where the form cancels); NaN propagates. float64 keeps the shared per-unit body
+// calls (kernels/cpu/fast_math.h), so GCC vectorises the whole unit update (SSE2 by default, AVX2
+// in a second clone chosen at load time where the CPU has it). float64 keeps the shared per-unit body
 // (libm exp/tanh): it is the reference precision (docs/decisions.md, "LSTM cell").
 #include <algorithm>
 #include <cstdint>
@@ -21,11 +16,15 @@
 #include "core/dtype.h"
 #include "core/parallel_for.h"
 #include "kernels/common/lstm_impl.h"
+#include "kernels/cpu/fast_math.h"
 #include "kernels/lstm.h"
 
 namespace pg::kernels {
 
 namespace {
+
+using fast::sigmoid_f;
+using fast::tanh_f;
 
 int64_t row_grain(int64_t H) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, H)); }
 
@@ -33,32 +32,6 @@ template <class T>
 const T* opt(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
-
-inline float exp_f(float x) {
-  float v = x < 88.3f ? x : 88.3f;
-  v = v > -87.3f ? v : -87.3f;
-  v = __builtin_isnan(v) ? 0.0f : v;  // no float → int conversion of NaN (undefined); NaN returns below
-  const float fx = v * 1.44269504088896341f;
-  int32_t n = static_cast<int32_t>(fx + (fx >= 0.0f ? 0.5f : -0.5f));  // round to nearest
-  const float fn = static_cast<float>(n);
-  const float r = (v - fn * 0.693359375f) + fn * 2.12194440e-4f;  // ln2 = 0.693359375 − 2.12194440e-4
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t bits = (n + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const float e = p * scale;
-  return __builtin_isnan(x) ? x : e;  // (`x == x ? e : x` keeps GCC 12 from vectorising with AVX2)
-}
-
-inline float sigmoid_f(float v) { return 1.0f / (1.0f + exp_f(-v)); }
-inline float tanh_f(float v) { return 1.0f - 2.0f / (exp_f(2.0f * v) + 1.0f); }
 
 // One row of the float32 forward (see kernels/lstm.h). Every pointer is valid (the launcher passes
 // zeros for absent biases): a null test inside the loop is control flow that blocks vectorisation.

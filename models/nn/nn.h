@@ -15,3 +15,5 @@
 #include "models/nn/patch_mlp.h"
 #include "models/nn/schedule.h"
 #include "models/nn/shared_mlp.h"
+#include "models/nn/invertible.h"
+#include "models/nn/coupling_block.h"
