@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/common/knn_impl.h"
+#include "kernels/cpu/kdtree.h"
 
 #pragma GCC optimize("fp-contract=off")
 
@@ -25,6 +26,11 @@ namespace {
 constexpr int64_t kTile = 1024;
 constexpr int64_t kTileTopK = 128;
 constexpr int64_t kQueryChunk = 8;
+// Tree thresholds (see tree_wins).
+constexpr int64_t kTreeMinRef = 4096;
+constexpr int64_t kTreeMinQuery = 256;
+constexpr int64_t kTreeMaxK = 64;
+constexpr int64_t kTreeMinRefPerK = 64;
 
 // Distances of one query to n references and a flag byte per reference: distance < thr.
 template <class T>
@@ -166,6 +172,14 @@ void knn_cpu_fast(const T* query, const T* ref, int64_t B, int64_t Q, int64_t R,
   }
 }
 
+// Auto's choice between the tiled brute force and the k-d tree (kernels/cpu/kdtree.h), from the
+// measurements in docs/decisions.md ("Spatial index for kNN"): the tree wins once the reference
+// cloud is large enough that its O(R log R) build and pointer-chasing pay off, and loses when K is
+// so large that every query visits a big part of the cloud anyway.
+bool tree_wins(int64_t Q, int64_t R, int64_t K) {
+  return R >= kTreeMinRef && Q >= kTreeMinQuery && K <= kTreeMaxK && K * kTreeMinRefPerK <= R;
+}
+
 }  // namespace
 
 template <>
@@ -178,6 +192,8 @@ struct KnnExec<CpuBackend> {
         nn_detail::run_heavy<CpuBackend>(
             B * Q, nn_detail::KnnGenericBody<T>{query.data<T>(), ref.data<T>(), dist2.data<T>(), idx.data<int64_t>(), Q,
                                                 R, k});
+      } else if (path == KnnImpl::Tree || (path == KnnImpl::Auto && tree_wins(Q, R, k))) {
+        knn_kdtree(query.data<T>(), ref.data<T>(), B, Q, R, k, dist2.data<T>(), idx.data<int64_t>());
       } else {
         knn_cpu_fast<T>(query.data<T>(), ref.data<T>(), B, Q, R, k, dist2.data<T>(), idx.data<int64_t>());
       }
