@@ -29,6 +29,7 @@
 // tiled, vectorised brute force for small clouds and an exact k-d tree (kernels/cpu/kdtree.h,
 // built once per call and cloud, O(R) memory) for large ones (R >= 4096 and k <= min(64, R/64);
 // measurements in docs/decisions.md); both give the same bits as the generic body.
+#pragma once
 
 #include <cstdint>
 

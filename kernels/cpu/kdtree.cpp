@@ -16,9 +16,9 @@
 namespace pg::kernels {
 namespace {
 
-// Leaf capacity: leaves hold kLeafSize / 2 … kLeafSize points (median splits). 16 measured best
-// among 8 / 16 / 32 at N = 8192 … 10^6, K = 1 and 16 (docs/decisions.md).
-constexpr int64_t kLeafSize = 16;
+// Leaf capacity: leaves hold kLeafSize / 2 … kLeafSize points (median splits). 32 measured best
+// among 8 / 16 / 32 / 64 at N = 8192 and 10^5, K = 1 and 16 (docs/decisions.md).
+constexpr int64_t kLeafSize = 32;
 constexpr int kMaxDepth = 128;  // DFS stack bound: one pending sibling per level
 
 template <class T>
