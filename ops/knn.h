@@ -27,8 +27,9 @@
 // (compile-time buckets 1, 2, 4, 8, 16, 32; k is rounded up to a bucket), larger k or float64
 // keep sorted lists in shared memory (k <= 128) or a global scratch (k > 128). The CPU runs a
 // tiled, vectorised brute force for small clouds and an exact k-d tree (kernels/cpu/kdtree.h,
-// built once per call and cloud, O(R) memory) for large ones (R >= 4096 and k <= min(64, R/64);
-// measurements in docs/decisions.md); both give the same bits as the generic body.
+// built once per call and cloud, O(R) memory) for larger ones (R >= 1024, or R >= 512 with
+// k >= 16; k <= min(64, R/8); Q >= 256; measurements in docs/decisions.md); every path gives the
+// same bits as the generic body.
 #pragma once
 
 #include <cstdint>

@@ -27,10 +27,12 @@ constexpr int64_t kTile = 1024;
 constexpr int64_t kTileTopK = 128;
 constexpr int64_t kQueryChunk = 8;
 // Tree thresholds (see tree_wins).
-constexpr int64_t kTreeMinRef = 4096;
+constexpr int64_t kTreeMinRef = 1024;       // any K <= kTreeMaxK
+constexpr int64_t kTreeMinRefLargeK = 512;  // K >= kTreeLargeK
+constexpr int64_t kTreeLargeK = 16;
 constexpr int64_t kTreeMinQuery = 256;
 constexpr int64_t kTreeMaxK = 64;
-constexpr int64_t kTreeMinRefPerK = 64;
+constexpr int64_t kTreeMinRefPerK = 8;
 
 // Distances of one query to n references and a flag byte per reference: distance < thr.
 template <class T>
@@ -173,11 +175,13 @@ void knn_cpu_fast(const T* query, const T* ref, int64_t B, int64_t Q, int64_t R,
 }
 
 // Auto's choice between the tiled brute force and the k-d tree (kernels/cpu/kdtree.h), from the
-// measurements in docs/decisions.md ("Spatial index for kNN"): the tree wins once the reference
-// cloud is large enough that its O(R log R) build and pointer-chasing pay off, and loses when K is
-// so large that every query visits a big part of the cloud anyway.
+// measurements in docs/decisions.md ("Spatial index for kNN", bench_knn knn.tree_vs_tiled.*):
+// the tree won at every measured size from R = 1024 (K = 1, 16, 64) and from R = 512 for
+// K >= 16; brute force stays for smaller clouds, for K above the measured 64 or above R / 8, and
+// for few queries, where the O(R log R) build would cost more than the Q·R scan.
 bool tree_wins(int64_t Q, int64_t R, int64_t K) {
-  return R >= kTreeMinRef && Q >= kTreeMinQuery && K <= kTreeMaxK && K * kTreeMinRefPerK <= R;
+  const bool big_enough = R >= kTreeMinRef || (R >= kTreeMinRefLargeK && K >= kTreeLargeK);
+  return big_enough && Q >= kTreeMinQuery && K <= kTreeMaxK && K * kTreeMinRefPerK <= R;
 }
 
 }  // namespace

@@ -9,9 +9,10 @@ Not a project dependency: run it from a throwaway virtual environment, e.g.
 
 For every (op, cloud, N) it alternates rounds (the order flips every round): one pointgrad round
 is the bench binary (bench_knn / bench_chamfer, case knn.large.* / chamfer.large.*, --threads 1,
-its median over --repeats timed calls after its warm-up), which also writes the clouds it used
+its median over --repeats timed calls after its warm-up: the harness policy at N <= 8192, one
+call from 10^5), which also writes the clouds it used
 (PG_BENCH_DUMP_DIR); one SciPy round loads those very clouds and takes the median of --repeats
-timed calls of
+timed calls (after one warm-up call) of
   kNN K=16:  cKDTree(ref) build + tree.query(query, k=16, workers=1), squared distances;
   Chamfer:   cKDTree(b) + query(a, k=1) and cKDTree(a) + query(b, k=1), workers=1, the mean
              squared distances of both directions summed (what pg::chamfer returns).
@@ -41,7 +42,7 @@ def pg_round(build_dir, op, case, repeats, dump_dir):
            "--min-repeats", str(repeats), "--min-time", "0"]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    rows = [r for r in rows if r.get("name") == case]
+    rows = [r for r in rows if r.get("case") == case]
     if len(rows) != 1:
         sys.exit(f"scipy_knn: {' '.join(cmd)} gave {len(rows)} rows for {case}")
     return rows[0]["median_ms"]
