@@ -8,12 +8,22 @@
 // direction; the CPU rows time it on the small case only). Check: relative error of the loss
 // against the baseline. --quick divides N and M by 4. Inputs uniform in [-1, 1]^3, finite check
 // off.
+//
+// Spatial-index rows (issue 14; B = 1, both directions, mean; bench/large_clouds.h, dumped with
+// PG_BENCH_DUMP_DIR for tools/compare/scipy_knn.py):
+//   chamfer.large.<cube|sphere>.<N>   N = M = 8192, 100000, 1000000: Auto (the k-d tree); at
+//                                     8192 also the tiled brute force (ChamferImpl::Tiled) as
+//                                     baseline, interleaved; from 10^5 one warm-up call and
+//                                     --min-repeats timed calls.
+#include <chrono>
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/parallel_for.h"
 #include "harness.h"
+#include "large_clouds.h"
 #include "ops/chamfer.h"
 #include "ops/ops.h"
 
@@ -84,6 +94,54 @@ void run_case(Harness& h, Device dev, const CdCase& c) {
   h.emit(r);
 }
 
+// Seconds-long calls: one warm-up call, then --min-repeats timed calls (the harness policy
+// would spend at least three warm-up calls and half a second of repeats on each).
+Stats time_big(const Harness& h, const std::function<void()>& fn) {
+  fn();
+  std::vector<double> ms;
+  for (int i = 0; i < h.options().repeats_min; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return summarize(ms);
+}
+
+void run_large(Harness& h, const std::string& shape, int64_t N) {
+  const Device dev = Device::cpu();
+  const std::string name = "chamfer.large." + shape + "." + std::to_string(N);
+  if (!h.selected(name, dev, "float32")) return;
+  const Tensor a = large_cloud(shape, N, 3000 + static_cast<uint64_t>(N));
+  const Tensor b = large_cloud(shape, N, 4000 + static_cast<uint64_t>(N));
+  dump_cloud(name + ".a", a);
+  dump_cloud(name + ".b", b);
+  auto call = [&](ChamferImpl impl) {
+    ChamferOptions o;
+    o.impl = impl;
+    o.check_finite = false;
+    return chamfer(a, b, o).loss;
+  };
+  Record r;
+  r.name = name;
+  r.device = dev;
+  r.dtype = "float32";
+  r.shape = shape_string({1, N, 3}) + "x" + shape_string({1, N, 3});
+  if (N <= 8192) {
+    const std::vector<Stats> st = h.time_interleaved(dev, {[&](int64_t) { call(ChamferImpl::Auto); },
+                                                           [&](int64_t) { call(ChamferImpl::Tiled); }});
+    r.t = st[0];
+    r.baseline = "tiled_brute_force";
+    r.baseline_ms = st[1].median_ms;
+    const double x = call(ChamferImpl::Auto).item(), y = call(ChamferImpl::Tiled).item();
+    r.check_rel_err = std::fabs(x - y) / std::max(std::fabs(y), 1e-30);
+    r.check_tol = 0.0;  // identical nearest neighbours, identical sums
+  } else {
+    r.t = time_big(h, [&] { call(ChamferImpl::Auto); });
+  }
+  r.extra.push_back({"cloud", json_string(shape)});
+  h.emit(r);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +155,10 @@ int main(int argc, char** argv) {
   };
   for (Device dev : h.devices()) {
     for (const auto& c : cases) run_case(h, dev, c);
+  }
+  if (!h.options().want_cpu) return h.finish();
+  for (const char* shape : {"cube", "sphere"}) {
+    for (int64_t N : {int64_t(8192), int64_t(100000), int64_t(1000000)}) run_large(h, shape, N / s);
   }
   return h.finish();
 }

@@ -9,13 +9,25 @@
 // output rows, no tiling — the PyTorch3D-V0 / torch-cluster structure; on the CPU the generic
 // body, timed only for the small cases). The check is the relative L2 error of the distances
 // against the baseline. --quick divides N and M by 4.
+//
+// Spatial-index rows (issue 14; B = 1, K = 16, query and reference two different clouds of N
+// points, bench/large_clouds.h, PG_BENCH_DUMP_DIR dumps them for tools/compare/scipy_knn.py):
+//   knn.large.<cube|sphere>.<N>   N = 8192, 100000, 1000000: Auto (the k-d tree at these sizes);
+//                                 at N = 8192 also the tiled brute force as baseline (interleaved);
+//                                 from 10^5 one warm-up call and --min-repeats timed calls
+//   knn.tree_vs_tiled.B<B>.N<N>.k<K>  the threshold evidence of docs/decisions.md: the tree
+//                                 (KnnImpl::Tree) timed against the tiled brute force
+//                                 (KnnImpl::Tiled) in alternated rounds; ratio < 1: tree faster.
+#include <chrono>
 #include <cmath>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "core/parallel_for.h"
 #include "harness.h"
+#include "large_clouds.h"
 #include "ops/knn.h"
 #include "ops/ops.h"
 
@@ -85,6 +97,84 @@ void run_case(Harness& h, Device dev, const KnnCase& c) {
   h.emit(r);
 }
 
+// B = 1 large clouds, Auto timed alone (N >= 10^5) or interleaved with the tiled brute force.
+// Seconds-long calls: one warm-up call, then --min-repeats timed calls (the harness policy
+// would spend at least three warm-up calls and half a second of repeats on each).
+Stats time_big(const Harness& h, const std::function<void()>& fn) {
+  fn();
+  std::vector<double> ms;
+  for (int i = 0; i < h.options().repeats_min; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return summarize(ms);
+}
+
+void run_large(Harness& h, const std::string& shape, int64_t N, int64_t K) {
+  const Device dev = Device::cpu();
+  const std::string name = "knn.large." + shape + "." + std::to_string(N);
+  if (!h.selected(name, dev, "float32")) return;
+  const Tensor q = large_cloud(shape, N, 1000 + static_cast<uint64_t>(N));
+  const Tensor r = large_cloud(shape, N, 2000 + static_cast<uint64_t>(N));
+  dump_cloud(name + ".query", q);
+  dump_cloud(name + ".ref", r);
+  auto call = [&](KnnImpl impl) {
+    KnnOptions o;
+    o.impl = impl;
+    o.check_finite = false;
+    return knn(q, r, K, o);
+  };
+  Record rec;
+  rec.name = name;
+  rec.device = dev;
+  rec.dtype = "float32";
+  rec.shape = shape_string({1, N, 3}) + "x" + shape_string({1, N, 3}) + ",k=" + std::to_string(K);
+  if (N <= 8192) {
+    const std::vector<Stats> st = h.time_interleaved(dev, {[&](int64_t) { call(KnnImpl::Auto); },
+                                                           [&](int64_t) { call(KnnImpl::Tiled); }});
+    rec.t = st[0];
+    rec.baseline = "tiled_brute_force";
+    rec.baseline_ms = st[1].median_ms;
+    rec.check_rel_err = rel_err(call(KnnImpl::Auto).dist2, call(KnnImpl::Tiled).dist2);
+    rec.check_tol = 0.0;  // identical bits
+  } else {
+    rec.t = time_big(h, [&] { call(KnnImpl::Auto); });
+  }
+  rec.extra.push_back({"cloud", json_string(shape)});
+  h.emit(rec);
+}
+
+// Tree against the tiled brute force at the sizes around the Auto threshold.
+void run_tree_vs_tiled(Harness& h, int64_t B, int64_t N, int64_t K) {
+  const Device dev = Device::cpu();
+  const std::string name =
+      "knn.tree_vs_tiled.B" + std::to_string(B) + ".N" + std::to_string(N) + ".k" + std::to_string(K);
+  if (!h.selected(name, dev, "float32")) return;
+  Generator g(5);
+  const Tensor q = rand({B, N, 3}, TensorOptions(DType::f32), &g) * 2.0 - 1.0;
+  const Tensor r = rand({B, N, 3}, TensorOptions(DType::f32), &g) * 2.0 - 1.0;
+  auto call = [&](KnnImpl impl) {
+    KnnOptions o;
+    o.impl = impl;
+    o.check_finite = false;
+    return knn(q, r, K, o);
+  };
+  const std::vector<Stats> st = h.time_interleaved(dev, {[&](int64_t) { call(KnnImpl::Tree); },
+                                                         [&](int64_t) { call(KnnImpl::Tiled); }});
+  Record rec;
+  rec.name = name;
+  rec.device = dev;
+  rec.dtype = "float32";
+  rec.shape = shape_string({B, N, 3}) + "x" + shape_string({B, N, 3}) + ",k=" + std::to_string(K);
+  rec.t = st[0];
+  rec.baseline = "tiled_brute_force";
+  rec.baseline_ms = st[1].median_ms;
+  rec.check_rel_err = rel_err(call(KnnImpl::Tree).dist2, call(KnnImpl::Tiled).dist2);
+  rec.check_tol = 0.0;
+  h.emit(rec);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,6 +190,13 @@ int main(int argc, char** argv) {
   };
   for (Device dev : h.devices()) {
     for (const auto& c : cases) run_case(h, dev, c);
+  }
+  if (!h.options().want_cpu) return h.finish();
+  for (const char* shape : {"cube", "sphere"}) {
+    for (int64_t N : {int64_t(8192), int64_t(100000), int64_t(1000000)}) run_large(h, shape, N / s, 16);
+  }
+  for (int64_t K : {1, 16, 64}) {
+    for (int64_t N : {512, 1024, 2048, 4096, 8192}) run_tree_vs_tiled(h, N <= 1024 ? 32 : 4, N, K);
   }
   return h.finish();
 }

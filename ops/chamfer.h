@@ -46,7 +46,9 @@ using kernels::HausdorffCombine;  // { max, sum } (kernels/op_enums.h)
 // Strategy override for tests and benchmarks.
 //   Tiled:   CUDA, both directions in one launch, the other cloud tiled through shared memory.
 //   Generic: the shared thread-per-point body (CPU reference; CUDA: two naive launches).
-using kernels::ChamferImpl;  // { Auto, Tiled, Generic } (kernels/op_enums.h)
+//   Tree:    CPU, each direction through the k-d tree kNN (KnnImpl::Tree); CUDA: as Auto.
+// On the CPU Tiled forces the tiled brute-force kNN; Auto picks it or the tree by size (ops/knn.h).
+using kernels::ChamferImpl;  // { Auto, Tiled, Generic, Tree } (kernels/op_enums.h)
 
 struct ChamferOptions {
   ChamferReduction reduction = ChamferReduction::mean;

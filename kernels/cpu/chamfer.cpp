@@ -1,5 +1,6 @@
-// CPU Chamfer / Hausdorff (ChamferExec<CpuBackend>): each direction is the CPU kNN fast path
-// with K = 1 (kernels/cpu/knn.cpp: tiled, vectorised, OpenMP over query chunks); per-row
+// CPU Chamfer / Hausdorff (ChamferExec<CpuBackend>): each direction is the CPU kNN with K = 1
+// (kernels/cpu/knn.cpp: Auto picks the tiled brute force or, for large clouds, the k-d tree of
+// kernels/cpu/kdtree.h, one tree per direction and cloud; Tiled / Tree force one); per-row
 // statistics run one cloud per thread (float64 sums in index order).
 #include "kernels/common/chamfer_impl.h"
 
@@ -14,7 +15,10 @@ template <>
 struct ChamferExec<CpuBackend> {
   static void nn(const Tensor& a, const Tensor& b, const Tensor& dist_a, const Tensor& idx_a, const Tensor& dist_b,
                  const Tensor& idx_b, ChamferImpl path) {
-    const KnnImpl kp = path == ChamferImpl::Generic ? KnnImpl::Generic : KnnImpl::Auto;
+    const KnnImpl kp = path == ChamferImpl::Generic ? KnnImpl::Generic
+                       : path == ChamferImpl::Tiled ? KnnImpl::Tiled
+                       : path == ChamferImpl::Tree  ? KnnImpl::Tree
+                                                    : KnnImpl::Auto;
     if (dist_a.defined()) knn_forward<CpuBackend>(a, b, 1, dist_a, idx_a, kp);
     if (dist_b.defined()) knn_forward<CpuBackend>(b, a, 1, dist_b, idx_b, kp);
   }

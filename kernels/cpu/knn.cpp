@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/common/knn_impl.h"
+#include "kernels/cpu/kdtree.h"
 
 #pragma GCC optimize("fp-contract=off")
 
@@ -25,6 +26,13 @@ namespace {
 constexpr int64_t kTile = 1024;
 constexpr int64_t kTileTopK = 128;
 constexpr int64_t kQueryChunk = 8;
+// Tree thresholds (see tree_wins).
+constexpr int64_t kTreeMinRef = 1024;       // any K <= kTreeMaxK
+constexpr int64_t kTreeMinRefLargeK = 512;  // K >= kTreeLargeK
+constexpr int64_t kTreeLargeK = 16;
+constexpr int64_t kTreeMinQuery = 256;
+constexpr int64_t kTreeMaxK = 64;
+constexpr int64_t kTreeMinRefPerK = 8;
 
 // Distances of one query to n references and a flag byte per reference: distance < thr.
 template <class T>
@@ -166,6 +174,16 @@ void knn_cpu_fast(const T* query, const T* ref, int64_t B, int64_t Q, int64_t R,
   }
 }
 
+// Auto's choice between the tiled brute force and the k-d tree (kernels/cpu/kdtree.h), from the
+// measurements in docs/decisions.md ("Spatial index for kNN", bench_knn knn.tree_vs_tiled.*):
+// the tree won at every measured size from R = 1024 (K = 1, 16, 64) and from R = 512 for
+// K >= 16; brute force stays for smaller clouds, for K above the measured 64 or above R / 8, and
+// for few queries, where the O(R log R) build would cost more than the Q·R scan.
+bool tree_wins(int64_t Q, int64_t R, int64_t K) {
+  const bool big_enough = R >= kTreeMinRef || (R >= kTreeMinRefLargeK && K >= kTreeLargeK);
+  return big_enough && Q >= kTreeMinQuery && K <= kTreeMaxK && K * kTreeMinRefPerK <= R;
+}
+
 }  // namespace
 
 template <>
@@ -178,6 +196,8 @@ struct KnnExec<CpuBackend> {
         nn_detail::run_heavy<CpuBackend>(
             B * Q, nn_detail::KnnGenericBody<T>{query.data<T>(), ref.data<T>(), dist2.data<T>(), idx.data<int64_t>(), Q,
                                                 R, k});
+      } else if (path == KnnImpl::Tree || (path == KnnImpl::Auto && tree_wins(Q, R, k))) {
+        knn_kdtree(query.data<T>(), ref.data<T>(), B, Q, R, k, dist2.data<T>(), idx.data<int64_t>());
       } else {
         knn_cpu_fast<T>(query.data<T>(), ref.data<T>(), B, Q, R, k, dist2.data<T>(), idx.data<int64_t>());
       }

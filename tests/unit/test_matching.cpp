@@ -2,6 +2,7 @@
 // CPU: hand cases, naive oracles and errors.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <numeric>
 #include <vector>
 
@@ -26,6 +27,12 @@ Tensor xs_cloud(const std::vector<double>& xs, DType dt = DType::f32) {
   std::vector<double> v;
   for (double x : xs) v.insert(v.end(), {x, 0.0, 0.0});
   return from_vector(v, {1, static_cast<int64_t>(xs.size()), 3}).to(dt);
+}
+
+// Coordinates snapped to multiples of 0.25 (exact duplicates and exactly tied distances).
+std::vector<double> round_quarter(std::vector<double> v) {
+  for (double& x : v) x = std::round(x * 4.0) / 4.0;
+  return v;
 }
 
 // Naive oracle of match_and_complete for one cloud: host 1-NN, unique, fps_seeded.
@@ -118,6 +125,29 @@ TEST_CASE("match_and_complete: batched ragged counts against the naive oracle", 
           REQUIRE(std::adjacent_find(row.begin(), row.end()) == row.end());
         }
       }
+    }
+  }
+}
+
+TEST_CASE("match_and_complete: large clouds (the k-d tree 1-NN) against the naive oracle", "[matching][kdtree]") {
+  // N above kNN's tree threshold; a quarter-step lattice makes many exact ties among the 1-NN.
+  const int64_t B = 2, N = 5000, Mg = 1500, m = 400;
+  for (bool lattice : {false, true}) {
+    Tensor pts = test::uniform({B, N, 3}, -1, 1, 41);
+    Tensor gen = test::uniform({B, Mg, 3}, -1, 1, 42);
+    if (lattice) {
+      pts = from_vector(round_quarter(pts.to_vector<double>()), {B, N, 3});
+      gen = from_vector(round_quarter(gen.to_vector<double>()), {B, Mg, 3});
+    }
+    const MatchResult r = match_and_complete(gen, pts, m);
+    const auto got = r.indices.to_vector<int64_t>();
+    const auto nu = r.num_unique.to_vector<int64_t>();
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t enu = 0;
+      const auto want = naive_match(gen, pts, b, m, &enu);
+      INFO("lattice " << lattice << " cloud " << b);
+      REQUIRE(nu[b] == enu);
+      REQUIRE(std::vector<int64_t>(got.begin() + b * m, got.begin() + (b + 1) * m) == want);
     }
   }
 }
