@@ -1,7 +1,8 @@
 // PointLIE's PI block and Rescale Layer (models/zoo/pointlie_block.h): inversion through a stack
 // of blocks (float32 1e-6, float64 1e-12), the log-det against log|det J| of a numerical Jacobian,
 // float64 gradcheck through one block (w.r.t. x, and finite differences for parameters of F, G
-// and H), reversible-mode gradients equal to the stored-activation ones, the Rescale Layer's
+// and H), reversible-mode gradients equal to the stored-activation ones and its tape memory flat
+// in depth, the Rescale Layer's
 // shapes and its blocks' inverse, state names and errors.
 #include <catch2/catch.hpp>
 
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/grad.h"
 #include "autograd/gradcheck.h"
 #include "models/zoo/pointlie_block.h"
 #include "ops/elementwise.h"
@@ -191,6 +193,25 @@ TEST_CASE("PI block: reversible gradients equal the stored-activation gradients"
       }
     }
   }
+}
+
+TEST_CASE("PI block: reversible mode keeps the tape's memory flat in the number of blocks", "[pointlie][piblock]") {
+  const Tensor x = uniform({2, 128, 12}, -1, 1, 15, TensorOptions(DType::f32));
+  auto held = [&](int64_t M, bool rev) {
+    auto f = pi_stack(3, 3, M, DType::f32, 16);
+    f->set_reversible(rev);
+    const nn::FlowResult r = f->forward(x);
+    const autograd::GraphStats st = autograd::graph_stats({r.y, r.logdet});
+    probe(r, 17).backward();
+    REQUIRE(f->parameters().front().grad().defined());  // the backward reaches the first block
+    return st.saved_bytes;
+  };
+  const int64_t rev2 = held(2, true), rev8 = held(8, true), st2 = held(2, false), st8 = held(8, false);
+  INFO("saved bytes: reversible M=2 " << rev2 << ", M=8 " << rev8 << "; stored M=2 " << st2 << ", M=8 " << st8);
+  REQUIRE(rev2 > 0);
+  REQUIRE(rev8 == rev2);
+  REQUIRE(st8 > 3 * st2);
+  REQUIRE(rev8 * 4 < st8);
 }
 
 TEST_CASE("PointLIE Rescale Layer: decomposition + PI blocks", "[pointlie][piblock]") {
