@@ -2,8 +2,7 @@
 // of blocks (float32 1e-6, float64 1e-12), the log-det against log|det J| of a numerical Jacobian,
 // float64 gradcheck through one block (w.r.t. x, and finite differences for parameters of F, G
 // and H), reversible-mode gradients equal to the stored-activation ones and its tape memory flat
-// in depth, the Rescale Layer's
-// shapes and its blocks' inverse, state names and errors.
+// in depth, the Rescale Layer's shapes and its blocks' inverse, state names and errors.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
