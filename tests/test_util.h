@@ -104,6 +104,17 @@ inline void check_grad(const autograd::GradcheckFn& fn, const std::vector<Tensor
 // Fills a freshly allocated output with NaN-like garbage before an op writes it is the op's
 // business; for parity we compare full outputs of the two backends.
 inline Tensor to_cuda(const Tensor& t) { return t.to(Device::cuda(0)); }
+
+// The message of the pg::Error that f throws, or "" when it throws none (other exceptions
+// propagate and fail the test).
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const pg::Error& e) {
+    return e.what();
+  }
+  return "";
+}
 inline Tensor to_cpu(const Tensor& t) { return t.to(Device::cpu()); }
 
 }  // namespace pg::test

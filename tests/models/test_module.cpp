@@ -40,14 +40,7 @@ std::vector<std::string> names(const nn::NamedTensors& l) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const pg::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using pg::test::error_of;
 
 }  // namespace
 

@@ -14,14 +14,7 @@ namespace {
 
 using namespace pg;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const pg::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using pg::test::error_of;
 
 // Mean squared distance of pred[b][j] to target[b][perm[b][j]].
 double mse_under(const Tensor& pred, const Tensor& target, const Tensor& perm) {

@@ -16,14 +16,7 @@ namespace {
 
 using namespace pg;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const pg::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using pg::test::error_of;
 
 double d2(const std::vector<double>& p, int64_t pi, const std::vector<double>& t, int64_t ti) {
   double s = 0.0;

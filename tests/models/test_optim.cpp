@@ -49,14 +49,7 @@ nn::AdamOptions adam(double lr, double b1, double b2, double eps, double wd, boo
   return {lr, b1, b2, eps, wd, ams};
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const pg::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using pg::test::error_of;
 
 }  // namespace
 

@@ -17,15 +17,7 @@ Tensor softmax_ref(const Tensor& x, int64_t dim) {
   return div(e, sum(e, {dim}, true));
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using pg::test::error_of;
 
 }  // namespace
 

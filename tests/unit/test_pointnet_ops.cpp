@@ -12,15 +12,7 @@ using namespace pg;
 
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using pg::test::error_of;
 
 // BatchNorm from reduce/elementwise ops over all leading dims (biased variance).
 Tensor naive_bn(const Tensor& z, const Tensor& gamma, const Tensor& beta, double eps) {
