@@ -19,16 +19,16 @@
 namespace pg::kernels {
 
 struct LstmDecodeArgs {
-  Tensor features;              // [B, N, H]
-  Tensor coords;                // [B, N, D]
-  Tensor x0;                    // [B, D]: the first input
-  Tensor h0, c0;                // [L, B, H]: the initial state of every layer
-  std::vector<Tensor> w_ih;     // per layer [4H, D] (layer 0) or [4H, H]
-  std::vector<Tensor> w_hh;     // per layer [4H, H]
-  std::vector<Tensor> b_ih;     // per layer [4H], or all undefined
-  std::vector<Tensor> b_hh;     // per layer [4H], or all undefined
-  int64_t steps = 0;            // T >= 1
-  Tensor points;                // [B, T, D], overwritten: the generated points
+  Tensor features;           // [B, N, H]
+  Tensor coords;             // [B, N, D]
+  Tensor x0;                 // [B, D]: the first input
+  Tensor h0, c0;             // [L, B, H]: the initial state of every layer
+  std::vector<Tensor> w_ih;  // per layer [4H, D] (layer 0) or [4H, H]
+  std::vector<Tensor> w_hh;  // per layer [4H, H]
+  std::vector<Tensor> b_ih;  // per layer [4H], or all undefined
+  std::vector<Tensor> b_hh;  // per layer [4H], or all undefined
+  int64_t steps = 0;         // T >= 1
+  Tensor points;             // [B, T, D], overwritten: the generated points
 };
 
 template <class Backend>

@@ -19,7 +19,8 @@ void check_param(const Tensor& p, const std::string& name, int64_t rows, int64_t
   check::defined(kOp, name.c_str(), p);
   check::floating(kOp, name.c_str(), p);
   check::same_as(kOp, name.c_str(), p, "features", ref);
-  const bool ok = cols < 0 ? (p.dim() == 1 && p.size(0) == rows) : (p.dim() == 2 && p.size(0) == rows && p.size(1) == cols);
+  const bool ok =
+      cols < 0 ? (p.dim() == 1 && p.size(0) == rows) : (p.dim() == 2 && p.size(0) == rows && p.size(1) == cols);
   PG_CHECK(ok, kOp, ": ", name, " must have shape ", cols < 0 ? shape_str({rows}) : shape_str({rows, cols}), ", got ",
            shape_str(p.shape()));
 }
@@ -28,8 +29,11 @@ void check_param(const Tensor& p, const std::string& name, int64_t rows, int64_t
 
 Tensor lstm_attention_decode(const Tensor& features, const Tensor& coords, const Tensor& x0, const Tensor& h0,
                              const Tensor& c0, const LstmDecodeWeights& w, int64_t steps) {
-  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"features", &features}, {"coords", &coords},
-                                {"x0", &x0}, {"h0", &h0}, {"c0", &c0}}) {
+  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"features", &features},
+                                {"coords", &coords},
+                                {"x0", &x0},
+                                {"h0", &h0},
+                                {"c0", &c0}}) {
     check::defined(kOp, name, *t);
     check::floating(kOp, name, *t);
     if (t != &features) check::same_as(kOp, name, *t, "features", features);
@@ -54,13 +58,14 @@ Tensor lstm_attention_decode(const Tensor& features, const Tensor& coords, const
   PG_CHECK(steps >= 1, kOp, ": steps must be at least 1, got ", steps);
   const size_t nl = static_cast<size_t>(L);
   PG_CHECK(w.w_ih.size() == nl && w.w_hh.size() == nl && w.b_ih.size() == nl && w.b_hh.size() == nl, kOp,
-           ": one w_ih, w_hh, b_ih and b_hh per layer (L = ", L, " from h0), got ", w.w_ih.size(), ", ",
-           w.w_hh.size(), ", ", w.b_ih.size(), " and ", w.b_hh.size());
+           ": one w_ih, w_hh, b_ih and b_hh per layer (L = ", L, " from h0), got ", w.w_ih.size(), ", ", w.w_hh.size(),
+           ", ", w.b_ih.size(), " and ", w.b_hh.size());
   if (autograd::grad_enabled()) {
     bool any = features.requires_grad() || coords.requires_grad() || x0.requires_grad() || h0.requires_grad() ||
                c0.requires_grad();
     for (size_t l = 0; l < nl; ++l) {
-      for (const Tensor* p : {&w.w_ih[l], &w.w_hh[l], &w.b_ih[l], &w.b_hh[l]}) any = any || (p->defined() && p->requires_grad());
+      for (const Tensor* p : {&w.w_ih[l], &w.w_hh[l], &w.b_ih[l], &w.b_hh[l]})
+        any = any || (p->defined() && p->requires_grad());
     }
     PG_CHECK(!any, kOp, ": inference only (not differentiable), but autograd is recording and an input requires a ",
              "gradient; run under NoGradGuard or use the step-by-step ops (nn::LSTM::step + attention_pool)");

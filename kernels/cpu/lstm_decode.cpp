@@ -5,6 +5,8 @@
 // The same kernels the op-by-op path (nn::LSTM::step + attention_pool) runs, on buffers allocated
 // once per call, without the tensor ops, autograd records and allocations of every step: the
 // results are bit-identical to that path (same kernels on the same operands, same order).
+#include "kernels/lstm_decode.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -12,7 +14,6 @@
 #include "kernels/attention_pool.h"
 #include "kernels/blas.h"
 #include "kernels/lstm.h"
-#include "kernels/lstm_decode.h"
 
 namespace pg::kernels {
 
@@ -52,8 +53,10 @@ void lstm_attention_decode<CpuBackend>(const LstmDecodeArgs& a) {
     h[l] = empty({B, H}, o);
     c[l] = empty({B, H}, o);
     c_next[l] = empty({B, H}, o);
-    std::copy_n(static_cast<const char*>(a.h0.raw_data()) + l * state_bytes, state_bytes, static_cast<char*>(h[l].raw_data()));
-    std::copy_n(static_cast<const char*>(a.c0.raw_data()) + l * state_bytes, state_bytes, static_cast<char*>(c[l].raw_data()));
+    std::copy_n(static_cast<const char*>(a.h0.raw_data()) + l * state_bytes, state_bytes,
+                static_cast<char*>(h[l].raw_data()));
+    std::copy_n(static_cast<const char*>(a.c0.raw_data()) + l * state_bytes, state_bytes,
+                static_cast<char*>(c[l].raw_data()));
   }
   Tensor q = empty({B, 1, D}, o), weights = empty({B, 1, N}, o);
   // The top layer's h as the attention query [B, 1, H] (same storage).
@@ -71,8 +74,7 @@ void lstm_attention_decode<CpuBackend>(const LstmDecodeArgs& a) {
     // points[b, t] = q[b]; q is the next step's input.
     const char* src = static_cast<const char*>(q.raw_data());
     char* dst = static_cast<char*>(a.points.raw_data());
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(src + b * point_bytes, point_bytes, dst + (b * T + t) * point_bytes);
+    for (int64_t b = 0; b < B; ++b) std::copy_n(src + b * point_bytes, point_bytes, dst + (b * T + t) * point_bytes);
     std::copy_n(src, B * point_bytes, static_cast<char*>(x.raw_data()));
   }
 }

@@ -29,7 +29,7 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
-constexpr int kVals = 5;     // Σ e and up to 4 coordinate sums
+constexpr int kVals = 5;  // Σ e and up to 4 coordinate sums
 constexpr int kMaxLayers = 8;
 
 template <class T>
@@ -44,7 +44,8 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     lstm_decode_kernel(const T* __restrict__ features, const T* __restrict__ coords, const T* __restrict__ x0,
                        const T* __restrict__ h0, const T* __restrict__ c0, LayerWeights<T> w, int64_t B, int64_t N,
-                       int64_t H, int64_t D, int64_t L, int64_t steps, T* __restrict__ scratch, T* __restrict__ points) {
+                       int64_t H, int64_t D, int64_t L, int64_t steps, T* __restrict__ scratch,
+                       T* __restrict__ points) {
   PG_DYNAMIC_SHARED(unsigned char, smem_raw);
   T* sm = reinterpret_cast<T*>(smem_raw);
   T* red = sm;                  // kWarps · kVals
@@ -143,8 +144,8 @@ void lstm_attention_decode<CudaBackend>(const LstmDecodeArgs& a) {
     }
     const size_t smem = static_cast<size_t>(kWarps * kVals + D + 2 * L * H + 4 * H) * sizeof(T);
     PG_CHECK(smem <= 48 * 1024, "lstm_attention_decode: the CUDA decoder keeps the state of every layer in shared ",
-             "memory and needs ", smem, " bytes for L = ", L, ", H = ", H, ", D = ", D, " (", dtype_name(a.features.dtype()),
-             "); at most 49152");
+             "memory and needs ", smem, " bytes for L = ", L, ", H = ", H, ", D = ", D, " (",
+             dtype_name(a.features.dtype()), "); at most 49152");
     pg::cuda::launch_kernel("lstm_decode_kernel", lstm_decode_kernel<T>, static_cast<unsigned>(B), kThreads, smem,
                             current_cuda_stream(), a.features.data<T>(), a.coords.data<T>(), a.x0.data<T>(),
                             a.h0.data<T>(), a.c0.data<T>(), w, B, N, H, D, L, a.steps, scratch.data<T>(),

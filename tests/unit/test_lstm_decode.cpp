@@ -54,7 +54,9 @@ Tensor stepwise(const DecodeCase& c, int64_t T) {
   return stack(qs, 1);
 }
 
-LstmDecodeWeights weights_of(const nn::LSTM& m) { return {m.weight_ih, m.weight_hh, m.bias_ih, m.bias_hh}; }
+LstmDecodeWeights weights_of(const nn::LSTM& m) {
+  return {m.weight_ih, m.weight_hh, m.bias_ih, m.bias_hh};
+}
 
 Tensor fused(const DecodeCase& c, int64_t T) {
   return lstm_attention_decode(c.features, c.coords, c.x0, c.h0, c.c0, weights_of(*c.lstm), T);
@@ -69,7 +71,8 @@ TEST_CASE("lstm_attention_decode equals the step-by-step LSTM + attention loop b
     bool bias;
   };
   for (DType t : {DType::f64, DType::f32})
-    for (const Shape5 s : {Shape5{3, 37, 20, 3, 2, true}, Shape5{2, 5, 9, 6, 1, false}, Shape5{1, 64, 33, 3, 3, true}}) {
+    for (const Shape5 s :
+         {Shape5{3, 37, 20, 3, 2, true}, Shape5{2, 5, 9, 6, 1, false}, Shape5{1, 64, 33, 3, 3, true}}) {
       INFO("dtype " << dtype_name(t) << " B " << s.B << " N " << s.N << " H " << s.H << " D " << s.D << " L " << s.L);
       const DecodeCase c = make_case(s.B, s.N, s.H, s.D, s.L, s.bias, t, 700 + s.H);
       const int64_t T = 11;
@@ -129,7 +132,8 @@ TEST_CASE("lstm_attention_decode: errors name the op and the values", "[lstm_dec
   err([&] { lstm_attention_decode(c.features, c.coords, c.x0, c.h0, c.c0, short_w, 2); }, "one w_ih, w_hh");
   LstmDecodeWeights bad = w;
   bad.w_ih[1] = zeros({16, 3}, TensorOptions(DType::f64));  // layer 1 reads h (width 4), not x
-  err([&] { lstm_attention_decode(c.features, c.coords, c.x0, c.h0, c.c0, bad, 2); }, "w_ih[1] must have shape [16, 4]");
+  err([&] { lstm_attention_decode(c.features, c.coords, c.x0, c.h0, c.c0, bad, 2); },
+      "w_ih[1] must have shape [16, 4]");
   err([&] { lstm_attention_decode(c.features.to(DType::f32), c.coords, c.x0, c.h0, c.c0, w, 2); }, "coords");
   err([&] { lstm_attention_decode(c.features.to(DType::i64), c.coords, c.x0, c.h0, c.c0, w, 2); }, "features");
   err([&] { lstm_attention_decode(reshape(c.features, {16, 4}), c.coords, c.x0, c.h0, c.c0, w, 2); }, "[B, N, H]");
