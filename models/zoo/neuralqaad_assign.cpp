@@ -4,23 +4,17 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "models/zoo/neuralqaad_util.h"
 #include "ops/view.h"
 
 namespace pg::models {
 
 namespace {
 
-// splitmix64: the random stream of the leftover pairing (portable, unlike std::shuffle).
+using qaad_detail::dist2;
+// The random stream: splitmix64 (models/zoo/neuralqaad_util.h).
 uint64_t mix(uint64_t& s) {
-  uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-double dist2(const double* a, const double* b) {
-  const double dx = a[0] - b[0], dy = a[1] - b[1], dz = a[2] - b[2];
-  return dx * dx + dy * dy + dz * dz;
+  return qaad_detail::next_splitmix(s);
 }
 
 }  // namespace
