@@ -60,10 +60,10 @@ void build_tree(const T* ref, int64_t R, Tree<T>& t) {
   if (n == 0) return;
   t.nodes.reserve(static_cast<size_t>(4 * (n / kLeafSize) + 1));
   t.nodes.push_back(Node<T>{{}, {}, 0, n, -1, 0, T(0)});
-  std::vector<int32_t> todo{0};
-  while (!todo.empty()) {
-    const int32_t ni = todo.back();
-    todo.pop_back();
+  std::vector<int32_t> pending{0};  // nodes still to split (depth-first)
+  while (!pending.empty()) {
+    const int32_t ni = pending.back();
+    pending.pop_back();
     const int64_t b = t.nodes[ni].begin, e = t.nodes[ni].end;
     T lo[3], hi[3];
     for (int a = 0; a < 3; ++a) lo[a] = hi[a] = pts[b].c[a];
@@ -91,8 +91,8 @@ void build_tree(const T* ref, int64_t R, Tree<T>& t) {
     nd.left = static_cast<int32_t>(t.nodes.size());
     t.nodes.push_back(Node<T>{{}, {}, b, mid, -1, 0, T(0)});  // invalidates nd
     t.nodes.push_back(Node<T>{{}, {}, mid, e, -1, 0, T(0)});
-    todo.push_back(t.nodes[ni].left + 1);
-    todo.push_back(t.nodes[ni].left);
+    pending.push_back(t.nodes[ni].left + 1);
+    pending.push_back(t.nodes[ni].left);
   }
   t.x.resize(n);
   t.y.resize(n);

@@ -14,6 +14,7 @@
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/view.h"
+#include "jacobian_util.h"
 #include "test_util.h"
 
 using namespace pg;
@@ -65,33 +66,14 @@ TEST_CASE("coupling flow: log-det of the stack equals log|det J| of a numerical 
   const Tensor x = uniform(sh, -1, 1, 2, TensorOptions(DType::f64));
   NoGradGuard ng;
   const int64_t n = 6;
-  const double h = 1e-6;
-  std::vector<double> jac(n * n);
-  const auto xv = x.to_vector<double>();
-  for (int64_t j = 0; j < n; ++j) {
-    auto xp = xv, xm = xv;
-    xp[j] += h;
-    xm[j] -= h;
-    const auto yp = f->forward(from_vector(xp, sh)).y.to_vector<double>();
-    const auto ym = f->forward(from_vector(xm, sh)).y.to_vector<double>();
-    for (int64_t i = 0; i < n; ++i) jac[i * n + j] = (yp[i] - ym[i]) / (2 * h);
-  }
+  const std::vector<double> jac = test::numerical_jacobian(
+      [&](const std::vector<double>& v) { return f->forward(from_vector(v, sh)).y.to_vector<double>(); },
+      x.to_vector<double>());
   int64_t offdiag = 0;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) offdiag += (i != j && std::fabs(jac[i * n + j]) > 1e-6);
   REQUIRE(offdiag > 0);  // not a diagonal map: the determinant is a real test of the coupling structure
-  double logdet = 0.0;
-  for (int64_t c = 0; c < n; ++c) {
-    int64_t piv = c;
-    for (int64_t r = c + 1; r < n; ++r)
-      if (std::fabs(jac[r * n + c]) > std::fabs(jac[piv * n + c])) piv = r;
-    for (int64_t k = 0; k < n; ++k) std::swap(jac[c * n + k], jac[piv * n + k]);
-    logdet += std::log(std::fabs(jac[c * n + c]));
-    for (int64_t r = c + 1; r < n; ++r) {
-      const double q = jac[r * n + c] / jac[c * n + c];
-      for (int64_t k = c; k < n; ++k) jac[r * n + k] -= q * jac[c * n + k];
-    }
-  }
+  const double logdet = test::log_abs_det(jac, n);
   const double got = f->forward(x).logdet.to_vector<double>()[0];
   REQUIRE(std::fabs(got - logdet) < 1e-7);
   REQUIRE(std::fabs(got) > 1e-2);

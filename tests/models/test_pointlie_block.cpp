@@ -16,6 +16,7 @@
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/view.h"
+#include "jacobian_util.h"
 #include "test_util.h"
 
 using namespace pg;
@@ -49,22 +50,8 @@ Tensor probe(const nn::FlowResult& r, uint64_t seed) {
   return add(sum(mul(r.y, v)), mul(sum(r.logdet), 0.7));
 }
 
-// log|det A| of a dense n×n row-major matrix (Gaussian elimination, partial pivoting).
-double log_abs_det(std::vector<double> a, int64_t n) {
-  double ld = 0.0;
-  for (int64_t c = 0; c < n; ++c) {
-    int64_t piv = c;
-    for (int64_t r = c + 1; r < n; ++r)
-      if (std::fabs(a[r * n + c]) > std::fabs(a[piv * n + c])) piv = r;
-    for (int64_t j = 0; j < n; ++j) std::swap(a[c * n + j], a[piv * n + j]);
-    ld += std::log(std::fabs(a[c * n + c]));
-    for (int64_t r = c + 1; r < n; ++r) {
-      const double q = a[r * n + c] / a[c * n + c];
-      for (int64_t j = c; j < n; ++j) a[r * n + j] -= q * a[c * n + j];
-    }
-  }
-  return ld;
-}
+using pg::test::log_abs_det;
+using pg::test::numerical_jacobian;
 
 }  // namespace
 
@@ -96,17 +83,9 @@ TEST_CASE("PI block: log-det equals log|det J| of a numerical Jacobian", "[point
     const Tensor x = uniform(sh, -1, 1, 9, TensorOptions(DType::f64));
     NoGradGuard ng;
     const int64_t n = 12;
-    const double h = 1e-6;
-    std::vector<double> jac(n * n);
-    const auto xv = x.to_vector<double>();
-    for (int64_t j = 0; j < n; ++j) {
-      auto xp = xv, xm = xv;
-      xp[j] += h;
-      xm[j] -= h;
-      const auto yp = f->forward(from_vector(xp, sh)).y.to_vector<double>();
-      const auto ym = f->forward(from_vector(xm, sh)).y.to_vector<double>();
-      for (int64_t i = 0; i < n; ++i) jac[i * n + j] = (yp[i] - ym[i]) / (2 * h);
-    }
+    const std::vector<double> jac = numerical_jacobian(
+        [&](const std::vector<double>& v) { return f->forward(from_vector(v, sh)).y.to_vector<double>(); },
+        x.to_vector<double>());
     // Q_s' depends on Q_r (F) and Q_r' on Q_s (G, H): both off-diagonal blocks are non-zero, so
     // the determinant is not just the product of the diagonal.
     double qs_from_qr = 0.0, qr_from_qs = 0.0;

@@ -14,6 +14,7 @@
 #include "ops/linalg.h"
 #include "ops/reduce.h"
 #include "ops/view.h"
+#include "jacobian_util.h"
 #include "test_util.h"
 
 using namespace pg;
@@ -110,30 +111,10 @@ TEST_CASE("affine_coupling log-det equals log|det J| of a numerical Jacobian", "
   const Tensor sr = uniform(sh, -2, 2, 31, TensorOptions(DType::f64));
   const Tensor t = uniform(sh, -1, 1, 32, TensorOptions(DType::f64));
   const int64_t n = x.numel();
-  const double h = 1e-6;
-  std::vector<double> jac(static_cast<size_t>(n * n));
-  const std::vector<double> xv = x.to_vector<double>();
-  for (int64_t j = 0; j < n; ++j) {
-    std::vector<double> xp = xv, xm = xv;
-    xp[j] += h;
-    xm[j] -= h;
-    const auto yp = affine_coupling(from_vector(xp, sh), sr, t).y.to_vector<double>();
-    const auto ym = affine_coupling(from_vector(xm, sh), sr, t).y.to_vector<double>();
-    for (int64_t i = 0; i < n; ++i) jac[i * n + j] = (yp[i] - ym[i]) / (2 * h);
-  }
-  // log|det| by Gaussian elimination with partial pivoting.
-  double logdet = 0.0;
-  for (int64_t c = 0; c < n; ++c) {
-    int64_t piv = c;
-    for (int64_t r = c + 1; r < n; ++r)
-      if (std::fabs(jac[r * n + c]) > std::fabs(jac[piv * n + c])) piv = r;
-    for (int64_t k = 0; k < n; ++k) std::swap(jac[c * n + k], jac[piv * n + k]);
-    logdet += std::log(std::fabs(jac[c * n + c]));
-    for (int64_t r = c + 1; r < n; ++r) {
-      const double f = jac[r * n + c] / jac[c * n + c];
-      for (int64_t k = c; k < n; ++k) jac[r * n + k] -= f * jac[c * n + k];
-    }
-  }
+  const std::vector<double> jac = test::numerical_jacobian(
+      [&](const std::vector<double>& v) { return affine_coupling(from_vector(v, sh), sr, t).y.to_vector<double>(); },
+      x.to_vector<double>());
+  const double logdet = test::log_abs_det(jac, n);
   const double got = affine_coupling(x, sr, t).logdet.to_vector<double>()[0];
   REQUIRE(std::fabs(got - logdet) < 1e-8);
   REQUIRE(std::fabs(got) > 1e-3);  // a non-trivial log-det (the check could not pass by accident at 0)
