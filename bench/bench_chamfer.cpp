@@ -94,18 +94,6 @@ void run_case(Harness& h, Device dev, const CdCase& c) {
   h.emit(r);
 }
 
-// Seconds-long calls: one warm-up call, then --min-repeats timed calls (the harness policy
-// would spend at least three warm-up calls and half a second of repeats on each).
-Stats time_big(const Harness& h, const std::function<void()>& fn) {
-  fn();
-  std::vector<double> ms;
-  for (int i = 0; i < h.options().repeats_min; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return summarize(ms);
-}
 
 void run_large(Harness& h, const std::string& shape, int64_t N) {
   const Device dev = Device::cpu();

@@ -97,19 +97,8 @@ void run_case(Harness& h, Device dev, const KnnCase& c) {
   h.emit(r);
 }
 
-// B = 1 large clouds, Auto timed alone (N >= 10^5) or interleaved with the tiled brute force.
-// Seconds-long calls: one warm-up call, then --min-repeats timed calls (the harness policy
-// would spend at least three warm-up calls and half a second of repeats on each).
-Stats time_big(const Harness& h, const std::function<void()>& fn) {
-  fn();
-  std::vector<double> ms;
-  for (int i = 0; i < h.options().repeats_min; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return summarize(ms);
-}
+// B = 1 large clouds, Auto timed alone (N >= 10^5) or interleaved with the tiled brute force
+// (time_big: bench/large_clouds.h).
 
 void run_large(Harness& h, const std::string& shape, int64_t N, int64_t K) {
   const Device dev = Device::cpu();

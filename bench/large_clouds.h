@@ -5,16 +5,19 @@
 // tools/compare/scipy_knn.py times SciPy's cKDTree on exactly the same points.
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "harness.h"
 
 namespace pg::bench {
 
@@ -56,6 +59,19 @@ inline void dump_cloud(const std::string& name, const Tensor& cloud) {
   const size_t wrote = std::fwrite(v.data(), sizeof(float), v.size(), f);
   std::fclose(f);
   PG_CHECK(wrote == v.size(), "dump_cloud: short write to ", path);
+}
+
+// Seconds-long calls: one warm-up call, then --min-repeats timed calls (the harness policy
+// would spend at least three warm-up calls and half a second of repeats on each).
+inline Stats time_big(const Harness& h, const std::function<void()>& fn) {
+  fn();
+  std::vector<double> ms;
+  for (int i = 0; i < h.options().repeats_min; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return summarize(ms);
 }
 
 }  // namespace pg::bench
