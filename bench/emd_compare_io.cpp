@@ -13,14 +13,10 @@
 //   quit
 // Every run uses all threads the library is given (PG_NUM_THREADS / --threads are not parsed
 // here; the script sets OMP_NUM_THREADS). Errors answer "error MESSAGE" and keep the driver alive.
-#include <chrono>
-#include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "compare_io.h"
 #include "kernels/emd.h"
 #include "ops/emd.h"
 #include "ops/emkd.h"
@@ -30,15 +26,11 @@ namespace {
 
 using namespace pg;
 
-double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+constexpr const char* kWho = "emd_compare_io";
+using bench::now_ms;
 
 void write_i64(const std::string& path, const Tensor& a) {
-  const std::vector<int64_t> v = a.contiguous().to_vector<int64_t>();
-  std::ofstream f(path, std::ios::binary);
-  PG_CHECK(f.good(), "emd_compare_io: cannot write ", path);
-  f.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(int64_t)));
+  bench::write_i64(path, a, kWho);
 }
 
 EmdCpuPath parse_path(const std::string& s) {
@@ -52,67 +44,50 @@ EmdCpuPath parse_path(const std::string& s) {
 
 int main() {
   Tensor x1, x2;
-  std::string line;
-  while (std::getline(std::cin, line)) {
-    std::istringstream in(line);
-    std::string cmd;
-    if (!(in >> cmd)) continue;
-    if (cmd == "quit") break;
-    try {
-      if (cmd == "load") {
-        std::string path;
-        int64_t n = 0;
-        PG_CHECK((in >> path >> n) && n > 0, "emd_compare_io: usage 'load PATH N'");
-        std::vector<double> v(static_cast<size_t>(6 * n));
-        std::ifstream f(path, std::ios::binary);
-        PG_CHECK(f.good(), "emd_compare_io: cannot open ", path);
-        f.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(double)));
-        PG_CHECK(f.gcount() == static_cast<std::streamsize>(v.size() * sizeof(double)), "emd_compare_io: ", path,
-                 " holds fewer than 2 x ", n, " x 3 float64 values");
-        const std::vector<double> a(v.begin(), v.begin() + 3 * n), b(v.begin() + 3 * n, v.end());
-        x1 = from_vector(a, {1, n, 3}).to(DType::f32);
-        x2 = from_vector(b, {1, n, 3}).to(DType::f32);
-        std::cout << "ok " << n << std::endl;
-      } else if (cmd == "emd") {
-        std::string out, path;
-        PG_CHECK((in >> out >> path) && x1.defined(), "emd_compare_io: usage 'emd OUT PATH' after 'load'");
-        EmdOptions o = EmdOptions::bijective();
-        o.cpu_path = parse_path(path);
-        double er = 0, es = 0, ef = 0;
-        if (in >> er >> es >> ef) {
-          o.eps_rel = er;
-          o.eps_start_rel = es;
-          o.eps_factor = ef;
-        }
-        const kernels::AuctionBidCounts c0 = kernels::emd_cpu_bid_counts();
-        const double t0 = now_ms();
-        const EmdResult r = emd(x1, x2, o);
-        const double t = now_ms() - t0;
-        const kernels::AuctionBidCounts c1 = kernels::emd_cpu_bid_counts();
-        write_i64(out, r.assignment);
-        std::cout << "ms " << t << " unassigned " << r.unassigned.to_vector<int64_t>()[0] << " bids " << c1.bids - c0.bids
-                  << " pairs " << c1.pairs - c0.pairs << std::endl;
-      } else if (cmd == "emkd") {
-        std::string out;
-        int64_t leaf = 0;
-        PG_CHECK((in >> out >> leaf) && x1.defined(), "emd_compare_io: usage 'emkd OUT LEAF' after 'load'");
-        EmkdOptions o;
-        o.leaf_size = leaf;
-        o.emd = EmdOptions::bijective();
-        const double t0 = now_ms();
-        const EmkdResult r = emkd(x1, x2, o);
-        const double t = now_ms() - t0;
-        write_i64(out, r.assignment);
-        std::cout << "ms " << t << " unassigned " << r.unassigned.to_vector<int64_t>()[0] << std::endl;
-      } else {
-        std::cout << "error unknown command '" << cmd << "'" << std::endl;
+  return bench::command_loop([&](const std::string& cmd, std::istringstream& in) {
+    if (cmd == "load") {
+      std::string path;
+      int64_t n = 0;
+      PG_CHECK((in >> path >> n) && n > 0, "emd_compare_io: usage 'load PATH N'");
+      const std::vector<double> v = bench::read_raw<double>(path, 6 * n, kWho);  // x1 then x2, [n, 3] each
+      const std::vector<double> a(v.begin(), v.begin() + 3 * n), b(v.begin() + 3 * n, v.end());
+      x1 = from_vector(a, {1, n, 3}).to(DType::f32);
+      x2 = from_vector(b, {1, n, 3}).to(DType::f32);
+      std::cout << "ok " << n << std::endl;
+    } else if (cmd == "emd") {
+      std::string out, path;
+      PG_CHECK((in >> out >> path) && x1.defined(), "emd_compare_io: usage 'emd OUT PATH' after 'load'");
+      EmdOptions o = EmdOptions::bijective();
+      o.cpu_path = parse_path(path);
+      double er = 0, es = 0, ef = 0;
+      if (in >> er >> es >> ef) {
+        o.eps_rel = er;
+        o.eps_start_rel = es;
+        o.eps_factor = ef;
       }
-    } catch (const std::exception& e) {
-      std::string msg = e.what();
-      for (char& ch : msg)
-        if (ch == '\n') ch = ' ';
-      std::cout << "error " << msg << std::endl;
+      const kernels::AuctionBidCounts c0 = kernels::emd_cpu_bid_counts();
+      const double t0 = now_ms();
+      const EmdResult r = emd(x1, x2, o);
+      const double t = now_ms() - t0;
+      const kernels::AuctionBidCounts c1 = kernels::emd_cpu_bid_counts();
+      write_i64(out, r.assignment);
+      std::cout << "ms " << t << " unassigned " << r.unassigned.to_vector<int64_t>()[0] << " bids " << c1.bids - c0.bids
+                << " pairs " << c1.pairs - c0.pairs << std::endl;
+    } else if (cmd == "emkd") {
+      std::string out;
+      int64_t leaf = 0;
+      PG_CHECK((in >> out >> leaf) && x1.defined(), "emd_compare_io: usage 'emkd OUT LEAF' after 'load'");
+      EmkdOptions o;
+      o.leaf_size = leaf;
+      o.emd = EmdOptions::bijective();
+      const double t0 = now_ms();
+      const EmkdResult r = emkd(x1, x2, o);
+      const double t = now_ms() - t0;
+      write_i64(out, r.assignment);
+      std::cout << "ms " << t << " unassigned " << r.unassigned.to_vector<int64_t>()[0] << std::endl;
+    } else {
+      return false;
     }
-  }
-  return 0;
+    return true;
+  });
 }
