@@ -117,4 +117,9 @@ inline std::string error_of(const std::function<void()>& f) {
 }
 inline Tensor to_cpu(const Tensor& t) { return t.to(Device::cpu()); }
 
+// Same shape, dtype and values (compared as doubles on the host).
+inline bool same_tensor(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.dtype() == b.dtype() && a.to_vector<double>() == b.to_vector<double>();
+}
+
 }  // namespace pg::test

@@ -47,8 +47,7 @@ std::vector<int64_t> kd_patch_order(const Tensor& points, int64_t k) {
 
 PatchMLP::PatchMLP(PatchMLPConfig cfg, const Tensor& template_points) : Module("PatchMLP"), cfg_(std::move(cfg)) {
   PG_CHECK(cfg_.latent > 0, "PatchMLP: latent must be positive, got ", cfg_.latent);
-  PG_CHECK(!cfg_.shared_widths.empty() && !cfg_.patch_widths.empty(),
-           "PatchMLP: needs at least one shared and one per-patch layer");
+  PG_CHECK(!cfg_.patch_widths.empty(), "PatchMLP: needs at least one per-patch layer");
   PG_CHECK(cfg_.patch_widths.back() == 3, "PatchMLP: the last per-patch width must be 3 (points), got ",
            cfg_.patch_widths.back());
   for (int64_t w : cfg_.shared_widths) PG_CHECK(w > 0, "PatchMLP: shared widths must be positive, got ", w);
@@ -67,6 +66,16 @@ PatchMLP::PatchMLP(PatchMLPConfig cfg, const Tensor& template_points) : Module("
   lo.init = LinearInit::lecun_normal;
   lo.tensor = cfg_.tensor;
   lo.gen = cfg_.gen;
+  shared = register_module("shared", std::make_shared<ModuleList>());
+  patch = register_module("patch", std::make_shared<ModuleList>());
+  if (cfg_.shared_widths.empty()) {  // no sharing: the first per-patch layer reads [l, q]
+    int64_t in = cfg_.latent + 3;
+    for (int64_t w : cfg_.patch_widths) {
+      patch->push_back(std::make_shared<GroupedLinear>(cfg_.patches, in, w, lo));
+      in = w;
+    }
+    return;
+  }
   const int64_t h0 = cfg_.shared_widths[0];
   in_q = register_module("in_q", std::make_shared<Linear>(3, h0, lo));
   LinearOptions lo_code = lo;
@@ -77,11 +86,9 @@ PatchMLP::PatchMLP(PatchMLPConfig cfg, const Tensor& template_points) : Module("
   init::normal_(in_q->weight, 0.0, std0, cfg_.gen);
   init::normal_(in_code->weight, 0.0, std0, cfg_.gen);
 
-  shared = register_module("shared", std::make_shared<ModuleList>());
   for (size_t i = 1; i < cfg_.shared_widths.size(); ++i) {
     shared->push_back(std::make_shared<Linear>(cfg_.shared_widths[i - 1], cfg_.shared_widths[i], lo));
   }
-  patch = register_module("patch", std::make_shared<ModuleList>());
   int64_t in = cfg_.shared_widths.back() + 3;
   for (int64_t w : cfg_.patch_widths) {
     patch->push_back(std::make_shared<GroupedLinear>(cfg_.patches, in, w, lo));
@@ -90,7 +97,7 @@ PatchMLP::PatchMLP(PatchMLPConfig cfg, const Tensor& template_points) : Module("
 }
 
 int64_t PatchMLP::shared_parameter_count() const {
-  int64_t n = numel_of(*in_q) + numel_of(*in_code);
+  int64_t n = in_q ? numel_of(*in_q) + numel_of(*in_code) : 0;
   for (const auto& m : *shared) n += numel_of(*m);
   return n;
 }
@@ -130,12 +137,18 @@ Tensor PatchMLP::forward_patches(const Tensor& codes, const Tensor& q) const {
            cfg_.latent, "], got ", codes.defined() ? shape_str(codes.shape()) : std::string("undefined"));
   PG_CHECK(q.defined() && q.dim() == 3 && q.size(0) == k && q.size(2) == 3, "PatchMLP: template points must be [", k,
            ", S, 3], got ", q.defined() ? shape_str(q.shape()) : std::string("undefined"));
-  const int64_t b = codes.size(0), s = q.size(1), h0 = cfg_.shared_widths[0];
-  // First layer: per template point + per shape, broadcast to [K, B, S, h0].
-  const Tensor hq = in_q->forward(q).unsqueeze(1);                  // [K, 1, S, h0]
-  const Tensor hl = in_code->forward(codes).reshape({1, b, 1, h0});  // [1, B, 1, h0]
-  Tensor h = selu(add(hq, hl)).reshape({k, b * s, h0});
-  for (const auto& m : *shared) h = selu(std::static_pointer_cast<Linear>(m)->forward(h));
+  const int64_t b = codes.size(0), s = q.size(1);
+  Tensor h;  // [K, B·S, features] entering the per-patch part
+  if (cfg_.shared_widths.empty()) {
+    h = expand(codes.reshape({1, b, 1, cfg_.latent}), {k, b, s, cfg_.latent}).reshape({k, b * s, cfg_.latent});
+  } else {
+    const int64_t h0 = cfg_.shared_widths[0];
+    // First layer: per template point + per shape, broadcast to [K, B, S, h0].
+    const Tensor hq = in_q->forward(q).unsqueeze(1);                  // [K, 1, S, h0]
+    const Tensor hl = in_code->forward(codes).reshape({1, b, 1, h0});  // [1, B, 1, h0]
+    h = selu(add(hq, hl)).reshape({k, b * s, h0});
+    for (const auto& m : *shared) h = selu(std::static_pointer_cast<Linear>(m)->forward(h));
+  }
   const Tensor q_rep = expand(q.unsqueeze(1), {k, b, s, 3}).reshape({k, b * s, 3});
   Tensor g = cat({h, q_rep}, 2);
   for (size_t j = 0; j < patch->size(); ++j) {

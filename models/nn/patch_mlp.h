@@ -20,11 +20,14 @@
 // Q is then trained freely; patch membership is by row and never changes. K must be a power of
 // two and divide M (equal patches make the grouped GEMM possible).
 //
+// No sharing (shared_widths empty; AtlasNetV2's decoder, the NeuralQAAD paper's baseline): the
+// first per-patch layer reads [l, q] directly and in_q / in_code are null.
+//
 // Default widths (the paper lists "six layers" but five widths 256-128-128-64-3 and "the first
 // four shared"): shared 256-128-128-128, per patch 64-3 — six layers, four shared.
 //
 // Errors (pg::Error): K not a power of two or not dividing M, a template that is not [M, 3] or
-// holds NaN/Inf, empty width lists, a last patch width other than 3, codes that are not [B, L],
+// holds NaN/Inf, an empty per-patch width list, a last patch width other than 3, codes that are not [B, L],
 // template samples that are not [K, S, 3], local indices out of [0, P).
 #pragma once
 
@@ -71,8 +74,8 @@ class PatchMLP : public Module {
   int64_t patch_parameter_count() const;
 
   Tensor Q;                                  // [M, 3], patch-major
-  std::shared_ptr<Linear> in_q;              // [3 → shared_widths[0]], with the bias
-  std::shared_ptr<Linear> in_code;           // [L → shared_widths[0]], no bias
+  std::shared_ptr<Linear> in_q;              // [3 → shared_widths[0]], with the bias (null: no sharing)
+  std::shared_ptr<Linear> in_code;           // [L → shared_widths[0]], no bias (null: no sharing)
   std::shared_ptr<ModuleList> shared;        // Linear, shared_widths[i−1] → shared_widths[i]
   std::shared_ptr<ModuleList> patch;         // GroupedLinear per patch layer
 

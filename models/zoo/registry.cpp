@@ -4,6 +4,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "models/zoo/neuralqaad.h"
 #include "models/zoo/pcae.h"
 #include "models/zoo/pcrnet.h"
 #include "models/zoo/pointnet.h"
@@ -47,6 +48,8 @@ void add_builtins_locked(Registry& r) {
   add_locked(r, "snet", sampler_factory(), "S-NET learned sampler (Dovrat et al. 2019)");
   add_locked(r, "progressivenet", sampler_factory(), "ProgressiveNet ordered learned sampler (Dovrat et al. 2019)");
   add_locked(r, "apsnet", sampler_factory(), "APSNet attention-based point cloud sampler (Ye, Yang, Ji)");
+  add_locked(r, "neuralqaad", neuralqaad_factory(),
+             "NeuralQAAD auto-decoder of a shape collection (Wagner & Schwanecke 2022), or its AtlasNetV2-style baseline");
 }
 
 std::string hex64(uint64_t v) {

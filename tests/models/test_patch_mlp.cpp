@@ -253,3 +253,34 @@ TEST_CASE("PatchMLP + Embedding: save → load gives identical outputs", "[patch
   REQUIRE(bit_equal(a->codes->weight.select(0, 1), std::make_shared<Decoder>(t32, 1)->codes->weight.select(0, 1)));
   std::remove(path.c_str());
 }
+
+TEST_CASE("PatchMLP without shared layers (the AtlasNetV2 decoder) equals a per-patch loop on [l, q]", "[patch_mlp]") {
+  const Tensor tmpl = test::uniform({16, 3}, -1.0, 1.0, 51, TensorOptions(DType::f64));
+  Generator g(52);
+  nn::PatchMLPConfig c;
+  c.latent = 5;
+  c.patches = 4;
+  c.shared_widths = {};
+  c.patch_widths = {7, 6, 3};
+  c.tensor = TensorOptions(DType::f64);
+  c.gen = &g;
+  const nn::PatchMLP m(c, tmpl);
+  REQUIRE(m.in_q == nullptr);
+  REQUIRE(m.shared_parameter_count() == 0);
+  REQUIRE(m.patch_parameter_count() == 4 * ((8 * 7 + 7) + (7 * 6 + 6) + (6 * 3 + 3)));
+  const Tensor codes = test::uniform({3, 5}, -1.0, 1.0, 53, TensorOptions(DType::f64));
+  const Tensor out = m.forward(codes);
+  REQUIRE(out.shape() == Shape{3, 16, 3});
+  for (int64_t s = 0; s < 3; ++s) {
+    for (int64_t kk = 0; kk < 4; ++kk) {
+      const Tensor q = m.Q.slice(0, kk * 4, (kk + 1) * 4);
+      Tensor h = cat({expand(codes.select(0, s).unsqueeze(0), {4, 5}), q}, 1);  // [l, q]
+      for (size_t j = 0; j < m.patch->size(); ++j) {
+        const auto gl = m.patch->at<nn::GroupedLinear>(j);
+        h = linear(h, gl->weight.select(0, kk).transpose(0, 1), gl->bias.select(0, kk));
+        if (j + 1 < m.patch->size()) h = selu(h);
+      }
+      test::require_close(out.select(0, s).slice(0, kk * 4, (kk + 1) * 4), h, 1e-12);
+    }
+  }
+}

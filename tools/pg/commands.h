@@ -20,5 +20,6 @@ void register_sampling_eval(CLI::App& app);  // pg eval sampling: accuracy / NRE
 void register_sample(CLI::App& app);  // pg sample: random / FPS / learned sampling of a file or data set
 
 void register_render(CLI::App& app);  // pg render: a PNG picture of a cloud with a sample highlighted
+void register_compress(CLI::App& app);  // pg compress / pg decompress: a shape collection as an auto-decoder
 
 }  // namespace pg::cli

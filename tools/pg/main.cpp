@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   pg::cli::register_sampling_eval(app);
   pg::cli::register_sample(app);
   pg::cli::register_render(app);
+  pg::cli::register_compress(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
