@@ -379,6 +379,7 @@ CompressSummary compress_collection(const CompressOptions& o, const TrainCallbac
       NoGradGuard ng;
       for (int64_t bi = 0; bi < bs; ++bi)
         model->assignment.select(0, shapes[static_cast<size_t>(bi)]).copy_(r.perm.select(0, bi));
+      for (int64_t bi = 0; bi < bs; ++bi) res.swaps += r.swaps.data<int64_t>()[bi];
       metrics.push_back({"swaps", mean(r.swaps.to(DType::f64)).item<double>()});
     }
     return StepOutput{loss, metrics};
@@ -387,7 +388,13 @@ CompressSummary compress_collection(const CompressOptions& o, const TrainCallbac
       (reassign ? " with QAAD_REASSIGNMENT" : "") + ", " + std::to_string(o.epochs) + " epochs");
   Trainer trainer(model, data_set, step, evaluate, t, cb);
   nn::mark_row_sparse_parameters(trainer.optimizer(), *model);
+  const Tensor assignment_before = model->assignment.to(Device::cpu()).clone();
   trainer.fit();
+  if (assigned) {
+    const Tensor after = model->assignment.to(Device::cpu()).contiguous();
+    const Tensor before = assignment_before.contiguous();
+    for (int64_t i = 0; i < n * m; ++i) res.reassigned += before.data<int64_t>()[i] != after.data<int64_t>()[i];
+  }
   if (!last_emkd.defined()) last_emkd = collection_emkd(*model, data, eo);
   res.train_seconds = seconds_since(t2) - res.eval_seconds;
 

@@ -78,6 +78,9 @@ struct CompressSummary {
   double emkd_mean = 0.0;
   double warmup_seconds = 0.0, assign_seconds = 0.0, train_seconds = 0.0, eval_seconds = 0.0;
   int64_t greedy_kept = 0, greedy_repaired = 0;  // qaad: QAAD_GREEDY totals over the shapes
+  // qaad: swaps QAAD_REASSIGNMENT accepted in this call's stage-3 epochs, and the (shape, point)
+  // entries whose target differs at the end from the start of those epochs (≤ 2 · swaps).
+  int64_t swaps = 0, reassigned = 0;
 };
 
 // The collection as float32 [N, M, 3] on the host (validated: equal point counts, finite).

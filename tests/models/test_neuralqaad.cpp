@@ -158,6 +158,11 @@ TEST_CASE("compress (qaad): decompress round trip, ratio, EM-kD, bijective assig
   INFO("EM-kD untrained " << e0 << ", trained " << s.emkd_mean);
   REQUIRE(s.emkd_mean < 0.5 * e0);
 
+  // QAAD_REASSIGNMENT changed the assignment, by disjoint swaps.
+  REQUIRE(s.swaps > 0);
+  REQUIRE(s.reassigned > 0);
+  REQUIRE(s.reassigned <= 2 * s.swaps);
+
   // The training assignment stayed a permutation per shape through reassignment.
   const nn::CheckpointData ck = nn::read_checkpoint(dir.file("q.h5.run/train/last.h5"));
   Tensor perm;
@@ -177,6 +182,22 @@ TEST_CASE("compress (qaad): decompress round trip, ratio, EM-kD, bijective assig
   REQUIRE(test::same_tensor(train::decompress_collection(dir.file("r.h5"), {}), back));
 }
 
+TEST_CASE("compress: units do not matter (the network works on normalised coordinates)", "[neuralqaad][compress][slow]") {
+  test::TempDir dir("pg_qaad_units");
+  const Tensor data = toy_collection(4, 256, 7);
+  // The same collection in millimetres, far from the origin.
+  const Tensor mm = add(mul(data, 1000.0), from_vector(std::vector<float>{5000.0f, -3000.0f, 2000.0f}, {1, 1, 3}));
+  datasets::write_h5_clouds(dir.file("m.h5"), data);
+  datasets::write_h5_clouds(dir.file("mm.h5"), mm);
+  const train::CompressSummary a = train::compress_collection(small_options(dir.file("m.h5"), dir.file("a.h5")));
+  const train::CompressSummary b = train::compress_collection(small_options(dir.file("mm.h5"), dir.file("b.h5")));
+  INFO("EM-kD " << a.emkd_mean << " (m) vs " << b.emkd_mean << " (mm)");
+  REQUIRE(b.emkd_mean / a.emkd_mean == Approx(1000.0).epsilon(0.2));  // short runs: rounding drifts apart
+  // Decoded shapes come back in the input's units and place.
+  const Tensor back = train::decompress_collection(dir.file("b.h5"), {0});
+  REQUIRE(std::abs(mean(back.select(2, 0)).item<double>() - mean(mm.select(0, 0).select(1, 0)).item<double>()) < 100.0);
+}
+
 TEST_CASE("compress: mse-random and the chamfer (AtlasNetV2) baseline", "[neuralqaad][compress][slow]") {
   test::TempDir dir("pg_qaad_base");
   const Tensor data = toy_collection(4, 256, 8);
@@ -185,6 +206,7 @@ TEST_CASE("compress: mse-random and the chamfer (AtlasNetV2) baseline", "[neural
   o.method = "mse-random";
   const train::CompressSummary r = train::compress_collection(o);
   REQUIRE(r.greedy_kept == 0);
+  REQUIRE(r.swaps == 0);  // no reassignment in the ablation
   const nn::CheckpointData ck = nn::read_checkpoint(dir.file("m.h5.run/train/last.h5"));
   for (const auto& [name, t] : ck.buffers)
     if (name == "assignment") REQUIRE(models::is_permutation_rows(t));
