@@ -378,7 +378,11 @@ TEST_CASE("consistent resample: the real collections (../shared/data/consistent_
     std::cout << "skipping: " << dir << " not found (the real shape collections are optional)\n";
     return;
   }
-  for (const char* name : {"cactus", "faces", "faust"}) {
+  struct Expect {
+    const char* name;
+    int64_t m128;  // floor(V / 128)·128
+  };
+  for (const auto& [name, m128] : {Expect{"cactus", 5248}, Expect{"faces", 7040}, Expect{"faust", 6784}}) {
     INFO(name);
     ConsistentShapesOptions o;
     o.faces_file = dir + "/" + name + "_mesh_example.ply";
@@ -386,6 +390,14 @@ TEST_CASE("consistent resample: the real collections (../shared/data/consistent_
     const ConsistentSample s = draw_consistent_sample(ds.points(), ds.faces(), 1024, 1);
     const Tensor out = apply_consistent_sample(ds.points(), ds.faces(), s);
     CHECK(out.shape() == Shape{ds.size(), 1024, 3});
+    // The vertex subset for K = 128 (the files of issue 13): a sorted FPS prefix of M = m128.
+    const int64_t nv = ds.num_points();
+    FpsOptions fo;
+    const Tensor order = fps(mean_shape(ds.points()).view({1, nv, 3}), nv, fo).indices.view({nv});
+    const Tensor keep = vertex_subset_from_order(order, nv, 128);
+    CHECK(keep.size(0) == m128);
+    CHECK(gather_vertices(ds.points(), keep).shape() == Shape{ds.size(), m128, 3});
+    CHECK(subset_faces(ds.faces(), keep, nv).size(0) > 0);
     // Points stay inside each shape's bounding box.
     const auto v = ds.points().to_vector<float>();
     const auto p = out.to_vector<float>();
