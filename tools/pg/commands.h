@@ -10,6 +10,8 @@ void register_info(CLI::App& app);  // pg info: build, devices, threads
 void register_demo(CLI::App& app);  // pg demo: a short self-demonstration of the tensor API
 void register_datagen(CLI::App& app);  // pg datagen: the built-in procedural data set
 void register_convert(CLI::App& app);  // pg convert: per-shape files → labelled HDF5 shards
+// pg convert consistent: resample a consistent shape collection (called by register_convert).
+void register_convert_consistent(CLI::App& convert);
 void register_metric(CLI::App& app);  // pg metric: Chamfer, Hausdorff, EMD, EM-kD between two cloud files
 void register_fps(CLI::App& app);  // pg fps: farthest point sampling of a cloud file
 void register_train(CLI::App& app);  // pg train pointnet: train the PointNet classifier

@@ -25,6 +25,8 @@
 // leaves --out as it was): shape_names.txt, <split>_files.txt per non-empty split,
 // ply_data_<split><k>.h5 shards (`data` float32 [N, P, 3], `label` uint8/int32 [N, 1],
 // `shape_id` = the input path relative to DIR), shapes in class order then file name order.
+//
+// Subcommand: pg convert consistent (tools/pg/convert_consistent.cpp).
 #include <unistd.h>
 
 #include <algorithm>
@@ -445,10 +447,12 @@ void register_convert(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "convert",
       "Convert a folder of per-shape .ply/.off/.xyz files to labelled HDF5 shards (ShapeNet/ModelNet layout)");
-  cmd->add_option("--in", c.in, "input folder: <class>/<files>, <class>/<split>/<files> or <split>/<class>/<files>")
-      ->required();
-  cmd->add_option("--out", c.out, "output folder (created if missing; files of the same names are replaced)")
-      ->required();
+  // --in and --out are required unless a subcommand (pg convert consistent) runs instead; checked
+  // in the callback because CLI11 would demand them from the subcommand's command line too.
+  auto* in = cmd->add_option(
+      "--in", c.in, "input folder: <class>/<files>, <class>/<split>/<files> or <split>/<class>/<files> (required)");
+  auto* out = cmd->add_option("--out", c.out,
+                              "output folder (created if missing; files of the same names are replaced) (required)");
   cmd->add_option("--points", c.points, "points per shape")
       ->capture_default_str()
       ->check(IntRange(1, int64_t(1) << 24));
@@ -482,7 +486,14 @@ void register_convert(CLI::App& app) {
   cmd->add_option("--oversample", c.oversample, "poisson mesh sampling: size of the uniform sample / --points")
       ->capture_default_str()
       ->check(IntRange(2, 64));
-  cmd->callback([] { run_convert(c); });
+  register_convert_consistent(*cmd);
+  cmd->callback([cmd, in, out] {
+    if (cmd->get_subcommands().size() > 0) return;  // pg convert consistent ran
+    for (const CLI::Option* o : {in, out}) {
+      if (o->count() == 0) throw CLI::RequiredError(o->get_name());
+    }
+    run_convert(c);
+  });
 }
 
 }  // namespace pg::cli
