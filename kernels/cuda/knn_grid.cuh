@@ -102,7 +102,7 @@ __global__ void __launch_bounds__(kBoxThreads)
     hi[a][threadIdx.x] = h[a];
   }
   __syncthreads();
-  for (int w = kBoxThreads / 2; w > 0; w >>= 1) {
+  for (unsigned w = kBoxThreads / 2; w > 0; w >>= 1) {
     if (threadIdx.x < w) {
       for (int a = 0; a < 3; ++a) {
         lo[a][threadIdx.x] = tmin(lo[a][threadIdx.x], lo[a][threadIdx.x + w]);
