@@ -17,7 +17,7 @@ Not a project dependency. Throwaway venv and the drivers:
     python3 -m venv /tmp/venv_cmp && /tmp/venv_cmp/bin/pip install scipy fpsample faiss-cpu
     cmake --build build-cpu --target bench_knn bench_chamfer emd_compare_io fps_compare_io
     /tmp/venv_cmp/bin/python tools/compare/issue14_table.py [--build-dir build-cpu] [--rounds 3]
---rounds goes to every script (3: about 5–8 minutes on a quiet 2-vCPU machine). The sub-scripts'
+--rounds goes to every script (3: about a minute on a quiet 2-vCPU machine). The sub-scripts'
 own tables are echoed (prefixed "  ") before the summary; the load average is printed at the
 start and the end. Exit status 1 if a sub-script fails (its output is shown).
 """
