@@ -10,6 +10,8 @@
 // body, timed only for the small cases). The check is the relative L2 error of the distances
 // against the baseline. --quick divides N and M by 4.
 //
+// PG_BENCH_DUMP_DIR also receives the first cloud set of every CPU case (<case>.query/.ref.f32).
+//
 // Spatial-index rows (issue 14; B = 1, K = 16, query and reference two different clouds of N
 // points, bench/large_clouds.h, PG_BENCH_DUMP_DIR dumps them for tools/compare/scipy_knn.py):
 //   knn.large.<cube|sphere>.<N>   N = 8192, 100000, 1000000: Auto (the k-d tree at these sizes);
@@ -18,6 +20,11 @@
 //   knn.tree_vs_tiled.B<B>.N<N>.k<K>  the threshold evidence of docs/decisions.md: the tree
 //                                 (KnnImpl::Tree) timed against the tiled brute force
 //                                 (KnnImpl::Tiled) in alternated rounds; ratio < 1: tree faster.
+//   knn.grid_vs_brute.N<N>.k<K>   CUDA only (B = 1, Q = R = N, uniform cube): the grid path
+//                                 (KnnImpl::Grid) against the brute force (KnnImpl::Register, the
+//                                 list path for K > 32), alternated; the evidence that sets
+//                                 kGridMinRef / kGridMinQuery in kernels/cuda/knn.cu (not yet
+//                                 measured: docs/decisions.md, "CUDA grid kNN").
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -66,6 +73,10 @@ void run_case(Harness& h, Device dev, const KnnCase& c) {
   for (int s = 0; s < nsets; ++s) {
     qs.push_back(rand({c.B, c.N, 3}, TensorOptions(DType::f32, dev), &g) * 2.0 - 1.0);
     rs.push_back(rand({c.B, c.N, 3}, TensorOptions(DType::f32, dev), &g) * 2.0 - 1.0);
+  }
+  if (dev.is_cpu()) {  // the first set, for tools/compare/scipy_knn.py (PG_BENCH_DUMP_DIR)
+    dump_cloud(c.name + ".query", qs[0]);
+    dump_cloud(c.name + ".ref", rs[0]);
   }
   auto call = [&](int64_t rep, KnnImpl impl) {
     const size_t k = static_cast<size_t>(rep % nsets);
@@ -164,6 +175,34 @@ void run_tree_vs_tiled(Harness& h, int64_t B, int64_t N, int64_t K) {
   h.emit(rec);
 }
 
+// CUDA grid against the brute force at the sizes around the Auto threshold.
+void run_grid_vs_brute(Harness& h, Device dev, int64_t N, int64_t K) {
+  const std::string name = "knn.grid_vs_brute.N" + std::to_string(N) + ".k" + std::to_string(K);
+  if (!h.selected(name, dev, "float32")) return;
+  Generator g(6);
+  const Tensor q = (rand({1, N, 3}, TensorOptions(DType::f32), &g) * 2.0 - 1.0).to(dev);
+  const Tensor r = (rand({1, N, 3}, TensorOptions(DType::f32), &g) * 2.0 - 1.0).to(dev);
+  auto call = [&](KnnImpl impl) {
+    KnnOptions o;
+    o.impl = impl;
+    o.check_finite = false;
+    return knn(q, r, K, o);
+  };
+  const std::vector<Stats> st =
+      h.time_interleaved(dev, {[&](int64_t) { call(KnnImpl::Grid); }, [&](int64_t) { call(KnnImpl::Register); }});
+  Record rec;
+  rec.name = name;
+  rec.device = dev;
+  rec.dtype = "float32";
+  rec.shape = shape_string({1, N, 3}) + "x" + shape_string({1, N, 3}) + ",k=" + std::to_string(K);
+  rec.t = st[0];
+  rec.baseline = "brute_force";
+  rec.baseline_ms = st[1].median_ms;
+  rec.check_rel_err = rel_err(call(KnnImpl::Grid).dist2, call(KnnImpl::Register).dist2);
+  rec.check_tol = 1e-5;  // nvcc may contract differently in the two kernels
+  h.emit(rec);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,6 +218,10 @@ int main(int argc, char** argv) {
   };
   for (Device dev : h.devices()) {
     for (const auto& c : cases) run_case(h, dev, c);
+    if (!dev.is_cuda()) continue;
+    for (int64_t K : {1, 16, 32}) {
+      for (int64_t N : {4096, 8192, 16384, 32768, 100000, 1000000}) run_grid_vs_brute(h, dev, N / s, K);
+    }
   }
   if (!h.options().want_cpu) return h.finish();
   for (const char* shape : {"cube", "sphere"}) {

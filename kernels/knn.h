@@ -25,6 +25,8 @@ namespace pg::kernels {
 //   List:     CUDA — top-K lists in shared memory (K <= 128) or a global scratch (larger K).
 //   Generic:  the shared PG_HD thread-per-query body (top-K kept in the output rows). On CUDA
 //             this is the naive baseline (no shared-memory tiling), on the CPU the reference.
+//   Grid:     CUDA — a uniform grid of each reference cloud built on the device and a ring
+//             search per query (kernels/cuda/knn_grid.cuh); exact, ties included. CPU: as Auto.
 using KnnPath = KnnImpl;  // kernels/cuda/*.cu still spell it so (one type)
 
 // dist2 [B, Q, K] (query's dtype) and idx [B, Q, K] int64, both contiguous, overwritten.

@@ -11,7 +11,7 @@
 
 namespace pg::kernels {
 
-enum class KnnImpl : uint8_t { Auto, Register, List, Generic, Tiled, Tree };  // ops/knn.h
+enum class KnnImpl : uint8_t { Auto, Register, List, Generic, Tiled, Tree, Grid };  // ops/knn.h
 enum class FpsImpl : uint8_t { Auto, OnChip, Global, Baseline, Generic };  // ops/fps.h
 enum class ChamferImpl : uint8_t { Auto, Tiled, Generic, Tree };           // ops/chamfer.h
 enum class ChamferReduction : uint8_t { mean, sum, none };                 // ops/chamfer.h

@@ -55,7 +55,7 @@
 // last bits may vary when several points share a target; permutations are exact).
 //
 // ε is clamped below at D·2⁻²⁰ (smaller increments would vanish in float32 prices).
-// Defaults (Default/Bijective): final ε = 3e-3·D/√n, start 0.05·D, factor 6 — on uniform cubes
+// Defaults (Default/Bijective): final ε = 3e-3·D/√n, start 0.02·D, factor 6 — on uniform cubes
 // and spheres with n ≤ 2048 the cost came within 1e-4 (typically 1e-6) of the exact optimum.
 // The auction is a Jacobi auction: late rounds have few bidders each (eviction chains), and a
 // run takes thousands of rounds at small ε (e.g. ~3k–7k rounds, ~25–40 full-scan equivalents
@@ -102,7 +102,7 @@ struct EmdOptions {
   double eps_rel = 3e-3;
   // ε-scaling (Default/Bijective): first ε = eps_start_rel · D, divided by eps_factor (> 1) per
   // phase until the final ε.
-  double eps_start_rel = 0.05;
+  double eps_start_rel = 0.02;  // 0.05 until 2026-12-03: more bids (docs/decisions.md)
   double eps_factor = 6.0;
   // Cap on bidding rounds over all phases (≥ 1). ≤ 0: automatic (Default/Bijective:
   // max(20000, 16·n) — measured need on uniform cubes: ~3k rounds at n = 1024, 10–20k at 4096,

@@ -25,7 +25,9 @@
 //
 // Performance notes (docs/performance.md): CUDA K <= 32 (float32) keeps the top-K in registers
 // (compile-time buckets 1, 2, 4, 8, 16, 32; k is rounded up to a bucket), larger k or float64
-// keep sorted lists in shared memory (k <= 128) or a global scratch (k > 128). The CPU runs a
+// keep sorted lists in shared memory (k <= 128) or a global scratch (k > 128); from R >= 32768,
+// Q >= 4096, k <= 32 CUDA searches a uniform grid of the reference cloud built on the device
+// (O(B·R) memory, same results; the threshold is a first estimate, docs/decisions.md). The CPU runs a
 // tiled, vectorised brute force for small clouds and an exact k-d tree (kernels/cpu/kdtree.h,
 // built once per call and cloud, O(R) memory) for larger ones (R >= 1024, or R >= 512 with
 // k >= 16; k <= min(64, R/8); Q >= 256; measurements in docs/decisions.md); every path gives the
@@ -45,8 +47,9 @@ namespace pg {
 //   Generic:  the shared thread-per-query body (CPU reference; the CUDA naive baseline).
 //   Tiled:    CPU tiled brute force (CUDA: as Auto).
 //   Tree:     CPU k-d tree (CUDA: as Auto).
+//   Grid:     CUDA uniform grid with a ring search (CPU: as Auto).
 // On the CPU Register and List run the tiled brute force.
-using kernels::KnnImpl;  // { Auto, Register, List, Generic, Tiled, Tree } (kernels/op_enums.h)
+using kernels::KnnImpl;  // { Auto, Register, List, Generic, Tiled, Tree, Grid } (kernels/op_enums.h)
 
 struct KnnOptions {
   bool check_finite = true;

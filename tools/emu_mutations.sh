@@ -44,6 +44,12 @@ MUTATIONS=(
   'log-det tree overwrites (coupling forward)|kernels/cuda/coupling.cu|s/acc\[threadIdx\.x\] \+= acc\[threadIdx\.x \+ w\]/acc[threadIdx.x] = acc[threadIdx.x + w]/|[parity][coupling]'
   # The finishing kernel drops the last chunk's partial of every sample (multi-chunk samples).
   'last log-det chunk dropped (coupling finish)|kernels/cuda/coupling.cu|s/for \(int64_t k = 0; k < G; \+\+k\) s \+= partial/for (int64_t k = 0; k + 1 < G; ++k) s += partial/|[parity][coupling]'
+  # The grid kNN's top-K order reverses the index rule on equal distances: the higher index wins
+  # a tie (duplicates / lattices must keep the lower index first).
+  'grid kNN tie rule reversed|kernels/cuda/knn_grid.cuh|s/\(v == w && j < i\);/(v == w \&\& j > i);/|[knn_grid]'
+  # The grid kNN's stopping bound puts the +side of the visited box one cell too far out: the
+  # search stops a ring early and misses neighbours just beyond it.
+  'grid kNN stops a ring early (box side off by one)|kernels/cuda/knn_grid.cuh|s/static_cast<T>\(c\[a\] \+ r \+ 1\) \* p\.cs\[a\]/static_cast<T>(c[a] + r + 2) * p.cs[a]/|[knn_grid]'
 )
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then

@@ -9,8 +9,10 @@
 // Dense bids: three vectorised passes over the n objects (structure-of-arrays, values into a
 // per-thread buffer): values and their max; the smallest tie key among the maxima; the
 // second-best value. The library is built without -march, so the passes are chosen at run time
-// (AVX2 clone, else SSE2). There is no AVX-512 value pass: the development machines (Zen 3) have
-// no AVX-512 to test it on, and every lane op is IEEE so a wider clone could not change results.
+// (AVX-512, else AVX2, else SSE2; the same for the sparse path's leaf pass), like FPS and kNN.
+// Every lane op is an IEEE single operation in pair_value's order, so the width cannot change a
+// result. The AVX-512 versions compile here but have never RUN: the development machines (Zen 3)
+// have no AVX-512 (docs/decisions.md, "AVX-512 in the auction"); the AVX2 and SSE2 ones are tested.
 //
 // Sparse bids (kernels/cpu/emd_sparse.h): a best-first search of a k-d tree of the objects with
 // per-node minimum prices; each bidder evaluates its nearest objects and goes farther only while
@@ -81,6 +83,32 @@ __attribute__((target("avx2"))) float value_pass_avx2(const float* ox, const flo
   return best;
 }
 
+// kAll16 (emd_sparse.h): full-mask zero-masked sqrt / max are the same instructions as the plain
+// ones, without GCC 12's -Wmaybe-uninitialized on their "undefined" source operand.
+__attribute__((target("avx512f"))) float value_pass_avx512(const float* ox, const float* oy, const float* oz,
+                                                           const float* pr, int32_t n, float bxj, float byj, float bzj,
+                                                           float off, float* buf, int32_t& k_done) {
+  const __m512 bx = _mm512_set1_ps(bxj), by = _mm512_set1_ps(byj), bz = _mm512_set1_ps(bzj);
+  const __m512 o16 = _mm512_set1_ps(off);
+  __m512 m = _mm512_set1_ps(PG_EMD_NEG_INF);
+  int32_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    const __m512 dx = _mm512_sub_ps(_mm512_loadu_ps(ox + k), bx);
+    const __m512 dy = _mm512_sub_ps(_mm512_loadu_ps(oy + k), by);
+    const __m512 dz = _mm512_sub_ps(_mm512_loadu_ps(oz + k), bz);
+    const __m512 d2 = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(dx, dx), _mm512_mul_ps(dy, dy)), _mm512_mul_ps(dz, dz));
+    const __m512 v = _mm512_sub_ps(_mm512_sub_ps(o16, _mm512_maskz_sqrt_ps(kAll16, d2)), _mm512_loadu_ps(pr + k));
+    _mm512_storeu_ps(buf + k, v);
+    m = _mm512_maskz_max_ps(kAll16, m, v);
+  }
+  alignas(64) float t[16];
+  _mm512_store_ps(t, m);
+  float best = PG_EMD_NEG_INF;
+  for (float x : t) best = std::max(best, x);
+  k_done = k;
+  return best;
+}
+
 float value_pass_sse2(const float* ox, const float* oy, const float* oz, const float* pr, int32_t n, float bxj,
                       float byj, float bzj, float off, float* buf, int32_t& k_done) {
   const __m128 bx = _mm_set1_ps(bxj), by = _mm_set1_ps(byj), bz = _mm_set1_ps(bzj), o4 = _mm_set1_ps(off);
@@ -109,6 +137,10 @@ const bool g_has_avx2 = [] {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") != 0;
 }();
+const bool g_has_avx512 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") != 0;
+}();
 #endif
 
 float value_pass(const CpuAuction& s, int32_t j, float* buf) {
@@ -121,8 +153,9 @@ float value_pass(const CpuAuction& s, int32_t j, float* buf) {
   float best = PG_EMD_NEG_INF;
   int32_t k = 0;
 #if PG_EMD_X86
-  best = g_has_avx2 ? value_pass_avx2(ox, oy, oz, pr, n, bxj, byj, bzj, off, buf, k)
-                    : value_pass_sse2(ox, oy, oz, pr, n, bxj, byj, bzj, off, buf, k);
+  best = g_has_avx512 ? value_pass_avx512(ox, oy, oz, pr, n, bxj, byj, bzj, off, buf, k)
+         : g_has_avx2 ? value_pass_avx2(ox, oy, oz, pr, n, bxj, byj, bzj, off, buf, k)
+                      : value_pass_sse2(ox, oy, oz, pr, n, bxj, byj, bzj, off, buf, k);
 #endif
   for (; k < n; ++k) {
     const float v = pair_value(bxj, byj, bzj, ox[k], oy[k], oz[k], pr[k], off);
@@ -134,9 +167,10 @@ float value_pass(const CpuAuction& s, int32_t j, float* buf) {
 
 // The smallest tie key among the objects whose value equals `best`.
 #if PG_EMD_X86
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-int32_t min_tie_key(const float* buf, int32_t n, int32_t j, float best) {
+int32_t
+min_tie_key(const float* buf, int32_t n, int32_t j, float best) {
   int32_t key = 0x7fffffff;
 #pragma omp simd reduction(min : key)
   for (int32_t k = 0; k < n; ++k) {
@@ -147,7 +181,7 @@ int32_t min_tie_key(const float* buf, int32_t n, int32_t j, float best) {
 }
 
 #if PG_EMD_X86
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 float max_value(const float* buf, int32_t n) {
   float m = PG_EMD_NEG_INF;

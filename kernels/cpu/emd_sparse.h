@@ -166,9 +166,29 @@ PG_INLINE float node_bound(const TreeView& t, int32_t v, float bx, float by, flo
 }
 
 // Values of `cnt` (≤ kLeafSize) consecutive objects for one bidder into out, pair_value's IEEE
-// operations in the same order (AVX2 clone chosen at run time; lanes past cnt read the arrays'
-// padding and are ignored).
+// operations in the same order (AVX-512 or AVX2 version chosen at run time; the AVX2 lanes past
+// cnt read the arrays' padding and are ignored, the AVX-512 tail is masked). Every lane op is an
+// IEEE single operation, so the width cannot change a value; the AVX-512 version compiles here
+// but has never run on the development machines (Zen 3: no AVX-512).
 #if defined(__x86_64__) || defined(__i386__)
+// Full-mask zero-masked sqrt: the same instruction as _mm512_sqrt_ps without GCC 12's
+// -Wmaybe-uninitialized on its "undefined" source operand.
+constexpr __mmask16 kAll16 = 0xffff;
+__attribute__((target("avx512f"))) inline void leaf_values_avx512(const float* x, const float* y, const float* z,
+                                                                  const float* pr, int32_t cnt, float bx, float by,
+                                                                  float bz, float off, float* out) {
+  const __m512 vx = _mm512_set1_ps(bx), vy = _mm512_set1_ps(by), vz = _mm512_set1_ps(bz), vo = _mm512_set1_ps(off);
+  for (int32_t q = 0; q < cnt; q += 16) {
+    const __mmask16 m = cnt - q >= 16 ? __mmask16(0xffff) : __mmask16((1u << (cnt - q)) - 1u);
+    const __m512 dx = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + q), vx);
+    const __m512 dy = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, y + q), vy);
+    const __m512 dz = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, z + q), vz);
+    const __m512 d2 = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(dx, dx), _mm512_mul_ps(dy, dy)), _mm512_mul_ps(dz, dz));
+    const __m512 s = _mm512_sub_ps(vo, _mm512_maskz_sqrt_ps(kAll16, d2));
+    const __m512 v = _mm512_sub_ps(s, _mm512_maskz_loadu_ps(m, pr + q));
+    _mm512_mask_storeu_ps(out + q, m, v);
+  }
+}
 __attribute__((target("avx2"))) inline void leaf_values_avx2(const float* x, const float* y, const float* z,
                                                              const float* pr, int32_t cnt, float bx, float by,
                                                              float bz, float off, float* out) {
@@ -186,11 +206,19 @@ inline const bool g_leaf_avx2 = [] {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") != 0;
 }();
+inline const bool g_leaf_avx512 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") != 0;
+}();
 #endif
 
 inline void leaf_values(const float* x, const float* y, const float* z, const float* pr, int32_t cnt, float bx,
                         float by, float bz, float off, float* out) {
 #if defined(__x86_64__) || defined(__i386__)
+  if (g_leaf_avx512) {
+    leaf_values_avx512(x, y, z, pr, cnt, bx, by, bz, off, out);
+    return;
+  }
   if (g_leaf_avx2) {
     leaf_values_avx2(x, y, z, pr, cnt, bx, by, bz, off, out);
     return;

@@ -196,7 +196,8 @@ struct KnnExec<CpuBackend> {
         nn_detail::run_heavy<CpuBackend>(
             B * Q, nn_detail::KnnGenericBody<T>{query.data<T>(), ref.data<T>(), dist2.data<T>(), idx.data<int64_t>(), Q,
                                                 R, k});
-      } else if (path == KnnImpl::Tree || (path == KnnImpl::Auto && tree_wins(Q, R, k))) {
+      } else if (path == KnnImpl::Tree ||
+                 ((path == KnnImpl::Auto || path == KnnImpl::Grid) && tree_wins(Q, R, k))) {  // Grid: CUDA only
         knn_kdtree(query.data<T>(), ref.data<T>(), B, Q, R, k, dist2.data<T>(), idx.data<int64_t>());
       } else {
         knn_cpu_fast<T>(query.data<T>(), ref.data<T>(), B, Q, R, k, dist2.data<T>(), idx.data<int64_t>());

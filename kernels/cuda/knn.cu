@@ -11,12 +11,16 @@
 //   slot-major over all queries (coalesced).
 // * Generic path: KnnGenericBody through parallel_for (thread per query, no tiling): the naive
 //   baseline of the benchmarks.
+// * Grid path (kernels/cuda/knn_grid.cuh): a uniform grid of each reference cloud, built on the
+//   device (cell keys, CUB radix sort, cell ranges), and a ring search per query thread; exact,
+//   ties included. Auto takes it for large clouds (grid_wins below); KnnImpl::Grid forces it.
 // References are visited in increasing index order and only a strictly smaller distance
 // displaces an entry, so ties keep the lower index on every path (as on the CPU).
 #include <algorithm>
 
 #include "core/parallel_for_cuda.cuh"
 #include "kernels/common/knn_impl.h"
+#include "kernels/cuda/knn_grid.cuh"
 
 namespace pg::kernels {
 namespace {
@@ -200,6 +204,79 @@ void launch_list(const Tensor& query, const Tensor& ref, int64_t k, const Tensor
                           B * Q);
 }
 
+// Grid path: build the grids of all clouds, then one thread per query (knn_grid.cuh).
+template <class T, class TopK>
+void launch_grid_query(const Tensor& query, int64_t R, int64_t C, int64_t k, const Tensor& prm, const Tensor& sorted,
+                       const Tensor& sidx, const Tensor& start, const Tensor& end, const Tensor& dist2,
+                       const Tensor& idx, TopK top) {
+  const int64_t n = query.size(0) * query.size(1);
+  const auto blocks = static_cast<unsigned>((n + knn_grid::kQueryThreads - 1) / knn_grid::kQueryThreads);
+  pg::cuda::launch_kernel("knn_grid_query_kernel", knn_grid::grid_query_kernel<T, TopK>, blocks,
+                          knn_grid::kQueryThreads, 0, current_cuda_stream(), query.data<T>(), n, query.size(1), R, C,
+                          static_cast<int>(k), static_cast<const knn_grid::GridParams<T>*>(prm.raw_data()),
+                          sorted.data<T>(), sidx.data<int32_t>(), start.data<int32_t>(), end.data<int32_t>(),
+                          dist2.data<T>(), idx.data<int64_t>(), top);
+}
+
+template <class T>
+void launch_grid(const Tensor& query, const Tensor& ref, int64_t k, const Tensor& dist2, const Tensor& idx) {
+  using knn_grid::GridParams;
+  const int64_t B = query.size(0), R = ref.size(1);
+  const int64_t C = knn_grid::cell_budget(R, k);
+  const Device dev = query.device();
+  cudaStream_t stream = current_cuda_stream();
+  Tensor prm = empty({B * static_cast<int64_t>(sizeof(GridParams<T>))}, TensorOptions(DType::u8, dev));
+  auto* pp = static_cast<GridParams<T>*>(prm.raw_data());
+  pg::cuda::launch_kernel("knn_grid_params_kernel", knn_grid::grid_params_kernel<T>, static_cast<unsigned>(B),
+                          knn_grid::kBoxThreads, 0, stream, ref.data<T>(), R, C, pp);
+  const int64_t n = B * R;
+  const TensorOptions i64(DType::i64, dev);
+  Tensor keys = empty({n}, i64), vals = empty({n}, i64), keys_s = empty({n}, i64), vals_s = empty({n}, i64);
+  auto* k_in = static_cast<uint64_t*>(keys.raw_data());
+  auto* k_out = static_cast<uint64_t*>(keys_s.raw_data());
+  parallel_for<CudaBackend>(n, knn_grid::CellKeyBody<T>{ref.data<T>(), pp, k_in, vals.data<int64_t>(), R, C});
+  int bits = 1;
+  while (bits < 63 && (int64_t(1) << bits) < B * C) ++bits;
+  size_t temp_bytes = 0;
+  PG_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, k_in, k_out, vals.data<int64_t>(),
+                                                vals_s.data<int64_t>(), n, 0, bits, stream));
+  Tensor temp = empty({static_cast<int64_t>(std::max<size_t>(temp_bytes, 1))}, TensorOptions(DType::u8, dev));
+  PG_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.raw_data(), temp_bytes, k_in, k_out, vals.data<int64_t>(),
+                                                vals_s.data<int64_t>(), n, 0, bits, stream));
+  const TensorOptions i32(DType::i32, dev);
+  Tensor start = zeros({B * C}, i32), end = zeros({B * C}, i32);
+  Tensor sorted = empty({n * 3}, query.options()), sidx = empty({n}, i32);
+  parallel_for<CudaBackend>(
+      n, knn_grid::CellRangeBody<T>{ref.data<T>(), k_out, vals_s.data<int64_t>(), sorted.data<T>(),
+                                    sidx.data<int32_t>(), start.data<int32_t>(), end.data<int32_t>(), n, R});
+  auto reg = [&]<int K>() {
+    launch_grid_query<T>(query, R, C, k, prm, sorted, sidx, start, end, dist2, idx, knn_grid::RegTopK<T, K>{});
+  };
+  if (k <= 1) return reg.template operator()<1>();
+  if (k <= 2) return reg.template operator()<2>();
+  if (k <= 4) return reg.template operator()<4>();
+  if (k <= 8) return reg.template operator()<8>();
+  if (k <= 16) return reg.template operator()<16>();
+  if (k <= 32) return reg.template operator()<32>();
+  knn_grid::RowTopK<T> row;
+  row.K = k;
+  launch_grid_query<T>(query, R, C, k, prm, sorted, sidx, start, end, dist2, idx, row);
+}
+
+// Auto's choice of the grid over the tiled brute force. A FIRST ESTIMATE from arithmetic, not
+// measured (no GPU on the development machines; docs/decisions.md, "CUDA grid kNN"): the brute
+// force costs Q·R pair evaluations at full arithmetic throughput (shared-memory broadcast); the
+// grid costs a sort of R keys plus ~27·(points per cell) ≈ 100–300 pairs per query at poor
+// coalescing (assumed ~10× the cost per pair) — on paper a win from R ≈ 4096. The threshold sits
+// 8× higher (R >= 32768, Q >= 4096: the sort and the scattered reads are amortised), and K <= 32
+// (the register top-K); re-measure with bench_knn's grid rows on a GPU and move these constants.
+constexpr int64_t kGridMinRef = 32768;
+constexpr int64_t kGridMinQuery = 4096;
+constexpr int64_t kGridMaxK = 32;
+bool grid_wins(int64_t Q, int64_t R, int64_t K) {
+  return R >= kGridMinRef && Q >= kGridMinQuery && K <= kGridMaxK;
+}
+
 }  // namespace
 
 template <>
@@ -212,6 +289,10 @@ struct KnnExec<CudaBackend> {
         parallel_for<CudaBackend>(B * Q, nn_detail::KnnGenericBody<T>{query.data<T>(), ref.data<T>(), dist2.data<T>(),
                                                                       idx.data<int64_t>(), Q, R, k});
       });
+      return;
+    }
+    if (path == KnnPath::Grid || (path == KnnPath::Auto && grid_wins(Q, R, k))) {
+      dispatch_floating(query.dtype(), "knn", [&]<class T>() { launch_grid<T>(query, ref, k, dist2, idx); });
       return;
     }
     const bool reg_ok = query.dtype() == DType::f32 && k <= 32;

@@ -16,6 +16,11 @@ timed calls (after one warm-up call) of
   kNN K=16:  cKDTree(ref) build + tree.query(query, k=16, workers=1), squared distances;
   Chamfer:   cKDTree(b) + query(a, k=1) and cKDTree(a) + query(b, k=1), workers=1, the mean
              squared distances of both directions summed (what pg::chamfer returns).
+  kNN K=16 B=32 (--ops knn_b32: the small-size "no regression" row of issue 14; --sizes and
+             --clouds do not apply): bench_knn's case knn.T-KNN-2, 32 clouds of 1024 points
+             uniform in [-1, 1]^3 (pointgrad's Auto at this size: the tiled brute force or the
+             tree per its rule; its median rotates over several such cloud sets), against one
+             cKDTree build + query(k=16, workers=1) per cloud of the first set.
 Trees are built inside the timed call on both sides (pointgrad builds its index per call).
 The table gives both medians over rounds and the median (min … max) of the per-round ratios
 pointgrad ÷ cKDTree (< 1: pointgrad faster). The machine may be shared: say so next to figures.
@@ -59,6 +64,10 @@ def scipy_knn(q, r, k):
     return d * d, i
 
 
+def scipy_knn_batched(q, r, k):
+    return [scipy_knn(q[b], r[b], k) for b in range(q.shape[0])]
+
+
 def scipy_chamfer(a, b):
     da, _ = cKDTree(b).query(a, k=1, workers=1)
     db, _ = cKDTree(a).query(b, k=1, workers=1)
@@ -80,7 +89,7 @@ def main():
     ap.add_argument("--build-dir", default="build-cpu")
     ap.add_argument("--sizes", default="8192,100000,1000000")
     ap.add_argument("--clouds", default="cube,sphere")
-    ap.add_argument("--ops", default="knn,chamfer")
+    ap.add_argument("--ops", default="knn,chamfer", help="comma list of knn, chamfer, knn_b32")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=0,
                     help="timed calls per round and side (default: 10 at N <= 8192, 5 to 10^5, 3 above)")
@@ -88,9 +97,10 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as dump:
         for op in args.ops.split(","):
-            for cloud in args.clouds.split(","):
-                for n in (int(s) for s in args.sizes.split(",")):
-                    case = f"{op}.large.{cloud}.{n}"
+            batched = op == "knn_b32"
+            for cloud in (["cube"] if batched else args.clouds.split(",")):
+                for n in ([1024] if batched else (int(s) for s in args.sizes.split(","))):
+                    case = "knn.T-KNN-2" if batched else f"{op}.large.{cloud}.{n}"
                     reps = args.repeats or (10 if n <= 8192 else 5 if n <= 100000 else 3)
                     pg_ms, sp_ms, ratios = [], [], []
                     for rnd in range(args.rounds):
@@ -99,9 +109,13 @@ def main():
                         got = {}
                         for side in order:
                             if side == "pg":
-                                got["pg"] = pg_round(args.build_dir, op, case, reps, dump)
+                                got["pg"] = pg_round(args.build_dir, "knn" if batched else op, case, reps, dump)
                             else:
-                                if op == "knn":
+                                if batched:
+                                    q = load(dump, case + ".query").reshape(32, 1024, 3)
+                                    r = load(dump, case + ".ref").reshape(32, 1024, 3)
+                                    fn = lambda: scipy_knn_batched(q, r, 16)
+                                elif op == "knn":
                                     q, r = load(dump, case + ".query"), load(dump, case + ".ref")
                                     fn = lambda: scipy_knn(q, r, 16)
                                 else:
@@ -119,7 +133,7 @@ def main():
     print(f"| op | cloud | N | pointgrad ms | cKDTree ms | pg ÷ cKDTree, median (min … max) of {args.rounds} rounds |")
     print("|---|---|---|---|---|---|")
     for op, cloud, n, p, s, rm, rlo, rhi in rows:
-        label = "kNN K=16" if op == "knn" else "Chamfer (both directions)"
+        label = {"knn": "kNN K=16", "knn_b32": "kNN K=16, B=32"}.get(op, "Chamfer (both directions)")
         print(f"| {label} | {cloud} | {n} | {p:.2f} | {s:.2f} | {rm:.3f} ({rlo:.3f} … {rhi:.3f}) |")
 
 
