@@ -11,17 +11,13 @@
 #include <limits>
 
 #include "core/macros.h"
+#include "kernels/common/hd_util.h"
 #include "core/parallel_for.h"
 #include "kernels/attention_pool.h"
 
 namespace pg::kernels::ap_detail {
 
-PG_HD PG_INLINE float exp_t(float v) {
-  return ::expf(v);
-}
-PG_HD PG_INLINE double exp_t(double v) {
-  return ::exp(v);
-}
+using ::pg::kernels::exp_t;  // kernels/common/hd_util.h
 
 // The softmax + pooling pass of one row (b, t), given its scores: x = coords[b] [N, D];
 // w [N] holds s_i on entry and a_i on exit (exp(s_i − m) in between); out [D] is overwritten

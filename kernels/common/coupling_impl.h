@@ -11,25 +11,19 @@
 #include <cstdint>
 
 #include "core/macros.h"
+#include "kernels/common/hd_util.h"
 #include "kernels/coupling.h"
 
 namespace pg::kernels::coupling_detail {
 
-PG_HD PG_INLINE float exp_t(float v) { return ::expf(v); }
-PG_HD PG_INLINE double exp_t(double v) { return ::exp(v); }
+using ::pg::kernels::exp_t;  // kernels/common/hd_util.h
 
-// σ(v) without overflow: exp of a non-positive argument only.
-template <class T>
-PG_HD PG_INLINE T sigmoid(T v) {
-  if (v >= T(0)) return T(1) / (T(1) + exp_t(-v));
-  const T e = exp_t(v);
-  return e / (T(1) + e);
-}
+using ::pg::kernels::sigmoid_t;
 
 // The bounded scale s = c·(2σ(ŝ) − 1) ∈ (−c, c).
 template <class T>
 PG_HD PG_INLINE T scale(T s_raw, T c) {
-  return c * (T(2) * sigmoid(s_raw) - T(1));
+  return c * (T(2) * sigmoid_t(s_raw) - T(1));
 }
 
 // One element of the forward (inverse = false) or inverse pass; returns s for the log-det.
@@ -43,7 +37,7 @@ PG_HD PG_INLINE T forward_elem(T in, T s_raw, T t, T c, bool inverse, T* out) {
 // One element of the backward (see kernels/coupling.h); d_t may be null (forward direction).
 template <class T>
 PG_HD PG_INLINE void backward_elem(T a, T s_raw, T g, T g_ld, T c, bool inverse, T* d_in, T* d_sraw, T* d_t) {
-  const T sg = sigmoid(s_raw);
+  const T sg = sigmoid_t(s_raw);
   const T s = c * (T(2) * sg - T(1));
   const T ds_dsraw = T(2) * c * sg * (T(1) - sg);
   if (!inverse) {

@@ -7,6 +7,21 @@
 
 namespace pg::kernels {
 
+// exp and tanh in the argument's precision (expf / exp, tanhf / tanh) on host and device.
+PG_HD PG_INLINE float exp_t(float v) { return ::expf(v); }
+PG_HD PG_INLINE double exp_t(double v) { return ::exp(v); }
+PG_HD PG_INLINE float tanh_t(float v) { return ::tanhf(v); }
+PG_HD PG_INLINE double tanh_t(double v) { return ::tanh(v); }
+
+// σ(v) without overflow: exp of a non-positive argument only (the LSTM gates, the coupling's
+// bounded scale; elementwise sigmoid has its own branch-free form).
+template <class T>
+PG_HD PG_INLINE T sigmoid_t(T v) {
+  if (v >= T(0)) return T(1) / (T(1) + exp_t(-v));
+  const T e = exp_t(v);
+  return e / (T(1) + e);
+}
+
 // True for finite values (false for NaN and ±inf) on host and device.
 template <class T>
 PG_HD PG_INLINE bool is_finite_hd(T v) {

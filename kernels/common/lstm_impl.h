@@ -12,23 +12,16 @@
 #include <cstdint>
 
 #include "core/macros.h"
+#include "kernels/common/hd_util.h"
 #include "core/parallel_for.h"
 #include "kernels/lstm.h"
 
 namespace pg::kernels::lstm_detail {
 
-PG_HD PG_INLINE float exp_t(float v) { return ::expf(v); }
-PG_HD PG_INLINE double exp_t(double v) { return ::exp(v); }
-PG_HD PG_INLINE float tanh_t(float v) { return ::tanhf(v); }
-PG_HD PG_INLINE double tanh_t(double v) { return ::tanh(v); }
+using ::pg::kernels::exp_t;  // kernels/common/hd_util.h
+using ::pg::kernels::tanh_t;
 
-// σ(v) without overflow: exp of a non-positive argument only.
-template <class T>
-PG_HD PG_INLINE T sigmoid(T v) {
-  if (v >= T(0)) return T(1) / (T(1) + exp_t(-v));
-  const T e = exp_t(v);
-  return e / (T(1) + e);
-}
+using ::pg::kernels::sigmoid_t;
 
 // Forward of unit j: z [4H] the row's pre-activations (overwritten with the activations),
 // b_ih / b_hh [4H] or null, c_prev / h_new / c_new the row's [H] vectors.
@@ -48,7 +41,7 @@ PG_HD PG_INLINE void forward_unit(T* z, const T* b_ih, const T* b_hh, const T* c
     zg += b_hh[2 * H + j];
     zo += b_hh[3 * H + j];
   }
-  const T i = sigmoid(zi), f = sigmoid(zf), g = tanh_t(zg), o = sigmoid(zo);
+  const T i = sigmoid_t(zi), f = sigmoid_t(zf), g = tanh_t(zg), o = sigmoid_t(zo);
   z[j] = i;
   z[H + j] = f;
   z[2 * H + j] = g;

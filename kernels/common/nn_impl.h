@@ -8,16 +8,12 @@
 #include <limits>
 
 #include "core/parallel_for.h"
+#include "kernels/common/hd_util.h"
 #include "kernels/nn.h"
 
 namespace pg::kernels::nn_detail {
 
-PG_HD PG_INLINE float exp_t(float v) {
-  return ::expf(v);
-}
-PG_HD PG_INLINE double exp_t(double v) {
-  return ::exp(v);
-}
+using ::pg::kernels::exp_t;  // kernels/common/hd_util.h
 PG_HD PG_INLINE float log_t(float v) {
   return ::logf(v);
 }

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "core/parallel_for.h"
+#include "kernels/common/hd_util.h"
 #include "kernels/pointnet.h"
 
 namespace pg::kernels::pn_detail {
@@ -17,12 +18,7 @@ namespace pg::kernels::pn_detail {
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
 
-PG_HD PG_INLINE float exp_t(float v) {
-  return ::expf(v);
-}
-PG_HD PG_INLINE double exp_t(double v) {
-  return ::exp(v);
-}
+using ::pg::kernels::exp_t;  // kernels/common/hd_util.h
 PG_HD PG_INLINE float rsqrt_t(float v) {
   return 1.0f / ::sqrtf(v);
 }

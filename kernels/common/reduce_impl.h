@@ -20,6 +20,7 @@
 
 #include "core/indexer.h"
 #include "core/parallel_for.h"
+#include "kernels/common/hd_util.h"
 #include "kernels/reduce.h"
 
 namespace pg::kernels::reduce_detail {
@@ -34,8 +35,7 @@ PG_HD PG_INLINE bool is_nan(T v) {
 }
 
 PG_HD PG_INLINE double exp_d(double v) { return ::exp(v); }
-PG_HD PG_INLINE float exp_t(float v) { return ::expf(v); }
-PG_HD PG_INLINE double exp_t(double v) { return ::exp(v); }
+using ::pg::kernels::exp_t;  // kernels/common/hd_util.h
 
 // ---- sum / mean ----
 template <class T>

@@ -17,12 +17,7 @@
 
 namespace pg::kernels::sp_detail {
 
-PG_HD PG_INLINE float exp_t(float v) {
-  return ::expf(v);
-}
-PG_HD PG_INLINE double exp_t(double v) {
-  return ::exp(v);
-}
+using ::pg::kernels::exp_t;  // kernels/common/hd_util.h
 
 template <class T>
 PG_HD PG_INLINE T sqdist(const T* a, const T* b) {
