@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -73,6 +74,14 @@ inline int count_temporaries(const std::string& dir) {
     if (e.path().filename().string().find(".tmp.") != std::string::npos) ++n;
   }
   return n;
+}
+
+// True when `path` exists; otherwise prints "skipping: PATH not found (optional: WHAT)" and
+// returns false, so a test of the real data in ../shared/data skips cleanly without it.
+inline bool shared_data_present(const std::string& path, const std::string& what) {
+  if (std::filesystem::exists(path)) return true;
+  std::cout << "skipping: " << path << " not found (optional: " << what << ")\n";
+  return false;
 }
 
 }  // namespace pg::test

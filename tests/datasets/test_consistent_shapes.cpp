@@ -121,10 +121,7 @@ TEST_CASE("consistent shapes: bad collections name the file and the dataset", "[
 TEST_CASE("consistent shapes: the real collections (../shared/data/consistent_shapes) when present",
           "[datasets][consistent]") {
   const std::string dir = std::string(PG_SHARED_DATA_DIR) + "/consistent_shapes";
-  if (!std::filesystem::exists(dir + "/cactus.h5")) {
-    std::cout << "skipping: " << dir << " not found (the real shape collections are optional)\n";
-    return;
-  }
+  if (!test::shared_data_present(dir + "/cactus.h5", "the real shape collections")) return;
   struct Expect {
     const char* name;
     int64_t n, m, faces;

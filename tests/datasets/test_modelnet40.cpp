@@ -180,10 +180,7 @@ TEST_CASE("modelnet40: bad shards name the file and the dataset", "[datasets]") 
 
 TEST_CASE("modelnet40: the real subset (../shared/data/modelnet40_partial) when present", "[datasets]") {
   const std::string dir = std::string(PG_SHARED_DATA_DIR) + "/modelnet40_partial";
-  if (!std::filesystem::exists(dir + "/shape_names.txt")) {
-    std::cout << "skipping: " << dir << " not found (the real ModelNet40 subset is optional)\n";
-    return;
-  }
+  if (!test::shared_data_present(dir + "/shape_names.txt", "the real ModelNet40 subset")) return;
   const PointCloudSet train = read_modelnet40(dir, Split::train);
   const PointCloudSet test = read_modelnet40(dir, Split::test);
   REQUIRE(train.class_names.size() == 40);

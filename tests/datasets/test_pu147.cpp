@@ -196,10 +196,7 @@ TEST_CASE("pu147: the test set from one .h5 and from paired .xyz folders", "[dat
 
 TEST_CASE("pu147: the real PU-GAN test set (../shared/data/pu_gan_test) when present", "[datasets][pu147]") {
   const std::string path = std::string(PG_SHARED_DATA_DIR) + "/pu_gan_test/pu_gan_test.h5";
-  if (!std::filesystem::exists(path)) {
-    std::cout << "skipping: " << path << " not found (the real PU-GAN test set is optional)\n";
-    return;
-  }
+  if (!test::shared_data_present(path, "the real PU-GAN test set")) return;
   const auto ds = read_pu_test_h5(path);
   REQUIRE(ds->size() == 27);
   CHECK(ds->inputs().shape() == Shape{27, 2048, 3});

@@ -190,10 +190,7 @@ TEST_CASE("shapenet: the layout writer stores uint8 labels when they fit, int32 
 TEST_CASE("shapenet: real shards of the same layout (../shared/data/modelnet40_partial) when present",
           "[datasets][shapenet]") {
   const std::string dir = std::string(PG_SHARED_DATA_DIR) + "/modelnet40_partial";
-  if (!std::filesystem::exists(dir + "/shape_names.txt")) {
-    std::cout << "skipping: " << dir << " not found (the real data subset is optional)\n";
-    return;
-  }
+  if (!test::shared_data_present(dir + "/shape_names.txt", "the real data subset")) return;
   // The official PointNet shards are exactly the ShapeNet layout with train/test lists.
   const auto test = shapenet_dataset(dir, "test");
   CHECK(test->class_names().size() == 40);
