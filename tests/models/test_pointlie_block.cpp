@@ -16,6 +16,7 @@
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/view.h"
+#include "flow_test_util.h"
 #include "jacobian_util.h"
 #include "test_util.h"
 
@@ -44,11 +45,7 @@ std::shared_ptr<nn::InvertibleSequence> pi_stack(int64_t d, int64_t k, int64_t b
   return seq;
 }
 
-// Loss touching y and logdet with unequal weights.
-Tensor probe(const nn::FlowResult& r, uint64_t seed) {
-  const Tensor v = uniform(r.y.shape(), -1, 1, seed, r.y.options());
-  return add(sum(mul(r.y, v)), mul(sum(r.logdet), 0.7));
-}
+using pg::test::flow_probe;
 
 using pg::test::log_abs_det;
 using pg::test::numerical_jacobian;
@@ -108,13 +105,13 @@ TEST_CASE("PI block: float64 gradcheck through one block", "[pointlie][piblock]"
   Generator gen(5);
   auto blk = std::make_shared<models::PIBlock>(3, 2, opts(DType::f64, &gen));
   const Tensor x = pg::test::leaf64({2, 3, 9}, -1, 1, 6);
-  pg::test::check_grad([&](const std::vector<Tensor>& v) { return probe(blk->forward(v[0]), 7); }, {x});
-  pg::test::check_grad([&](const std::vector<Tensor>& v) { return probe({blk->inverse(v[0]), zeros({2}, v[0].options())}, 8); },
+  pg::test::check_grad([&](const std::vector<Tensor>& v) { return flow_probe(blk->forward(v[0]), 7); }, {x});
+  pg::test::check_grad([&](const std::vector<Tensor>& v) { return flow_probe({blk->inverse(v[0]), zeros({2}, v[0].options())}, 8); },
                        {x});
 
   // Parameters of F, G and H: analytic gradient against central differences on a few entries.
   blk->zero_grad();
-  probe(blk->forward(x.detach()), 7).backward();
+  flow_probe(blk->forward(x.detach()), 7).backward();
   int64_t checked = 0;
   for (const auto& [name, p] : blk->named_parameters()) {
     const bool pick = name == "F.0.conv.weight" || name == "G.1.conv.bias" || name == "H.0.conv.weight" ||
@@ -130,7 +127,7 @@ TEST_CASE("PI block: float64 gradcheck through one block", "[pointlie][piblock]"
         NoGradGuard ng;
         v[i] = val;
         copy_into(p, from_vector(v, p.shape()));
-        return probe(blk->forward(x.detach()), 7).item<double>();
+        return flow_probe(blk->forward(x.detach()), 7).item<double>();
       };
       const double num = (eval(orig + h) - eval(orig - h)) / (2 * h);
       eval(orig);
@@ -147,29 +144,8 @@ TEST_CASE("PI block: reversible gradients equal the stored-activation gradients"
     auto f = pi_stack(3, 3, 4, dt, 90);
     Tensor x = uniform({2, 30, 12}, -1, 1, 4, TensorOptions(dt));
     x.requires_grad_(true);
-    auto grads = [&](bool rev) {
-      f->set_reversible(rev);
-      f->zero_grad();
-      x.zero_grad();
-      const nn::FlowResult r = f->forward(x);
-      probe(r, 6).backward();
-      std::vector<Tensor> g{x.grad(), r.y.detach(), r.logdet.detach()};
-      for (const Tensor& p : f->parameters()) g.push_back(p.grad());
-      return g;
-    };
-    const auto stored = grads(false), rev = grads(true);
-    REQUIRE(stored.size() == rev.size());
-    REQUIRE(stored.size() > 3 + 4 * 10);  // every block's F, G and H parameters are compared
-    for (size_t i = 0; i < stored.size(); ++i) {
-      INFO("tensor " << i << " (0: x grad, 1: y, 2: logdet, then parameter grads)");
-      REQUIRE(rev[i].defined());
-      REQUIRE(stored[i].defined());
-      if (dt == DType::f64) {
-        pg::test::require_close(rev[i], stored[i], 1e-11, 1e-9);
-      } else {
-        REQUIRE(pg::test::rel_l2(rev[i], stored[i]) < 1e-4);
-      }
-    }
+    // Every block's F, G and H parameters are compared.
+    REQUIRE(pg::test::require_reversible_grads_match(*f, x, 6) > 3 + 4 * 10);
   }
 }
 
@@ -180,7 +156,7 @@ TEST_CASE("PI block: reversible mode keeps the tape's memory flat in the number 
     f->set_reversible(rev);
     const nn::FlowResult r = f->forward(x);
     const autograd::GraphStats st = autograd::graph_stats({r.y, r.logdet});
-    probe(r, 17).backward();
+    flow_probe(r, 17).backward();
     REQUIRE(f->parameters().front().grad().defined());  // the backward reaches the first block
     return st.saved_bytes;
   };
@@ -209,7 +185,7 @@ TEST_CASE("PointLIE Rescale Layer: decomposition + PI blocks", "[pointlie][piblo
     REQUIRE(max_abs_diff(layer.inverse_blocks(r.features), q0) < 1e-12);
   }
   // Gradients reach the input points through the blocks and the decomposition's gathers.
-  probe({r.features, r.logdet}, 14).backward();
+  flow_probe({r.features, r.logdet}, 14).backward();
   REQUIRE(pts.grad().defined());
   REQUIRE(max(abs(pts.grad())).item<double>() > 1e-3);
   // Output width d·(k+1) feeds a next layer with d' = 12.
