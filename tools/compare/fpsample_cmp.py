@@ -27,7 +27,6 @@ duplicated points; a difference exits with status 1.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +45,7 @@ os.environ["OMP_NUM_THREADS"] = str(args.threads)
 
 import fpsample  # noqa: E402
 import numpy as np  # noqa: E402
+from line_driver import LineDriver  # noqa: E402
 
 
 def cloud(rng, shape, n):
@@ -71,17 +71,12 @@ def textbook_fps(p, m):
     return out
 
 
-class Driver:
+class Driver(LineDriver):
     def __init__(self, path):
-        self.p = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        super().__init__(path, "fpsample_cmp.py")
 
     def ask(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-        ans = self.p.stdout.readline().strip()
-        if not ans or ans.startswith("error"):
-            sys.exit(f"fpsample_cmp.py: driver answered {ans!r} to {line!r}")
-        return ans.split()
+        return self.ask_words(line)
 
     def load(self, path, p):
         p.tofile(path)
@@ -90,11 +85,6 @@ class Driver:
     def fps(self, out, m, start=0):
         ms = float(self.ask(f"fps {out} {m} {start}")[1])
         return ms, np.fromfile(out, dtype=np.int64)
-
-    def close(self):
-        self.p.stdin.write("quit\n")
-        self.p.stdin.flush()
-        self.p.wait()
 
 
 def main():

@@ -31,7 +31,6 @@ Threads: --threads sets OMP_NUM_THREADS for the driver and the BLAS/OpenMP pools
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +54,7 @@ import numpy as np  # noqa: E402  (after the thread variables)
 import scipy  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 from scipy.spatial.distance import cdist  # noqa: E402
+from line_driver import LineDriver  # noqa: E402
 
 
 def cloud(rng, shape, n):
@@ -66,23 +66,15 @@ def cloud(rng, shape, n):
     return v.astype(np.float32).astype(np.float64)
 
 
-class Driver:
+class Driver(LineDriver):
+    """Answers are "key value key value ..." pairs."""
+
     def __init__(self, path):
-        self.p = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        super().__init__(path, "scipy_emd.py")
 
     def ask(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-        ans = self.p.stdout.readline().strip()
-        if not ans or ans.startswith("error"):
-            sys.exit(f"scipy_emd.py: driver answered {ans!r} to {line!r}")
-        w = ans.split()
+        w = self.ask_words(line)
         return {w[i]: float(w[i + 1]) for i in range(0, len(w) - 1, 2)}
-
-    def close(self):
-        self.p.stdin.write("quit\n")
-        self.p.stdin.flush()
-        self.p.wait()
 
 
 def cost(x1, x2, a):
